@@ -1,0 +1,68 @@
+# breachflow — the two commands a newcomer needs:
+#   make demo   run a demo incident on a local Temporal dev server (Ctrl-C stops everything)
+#   make test   every check CI runs
+#
+# Everything is built from Go modules: the Temporal dev server comes from
+# github.com/temporalio/cli v1.5.1 pinned in tools/go.mod. Nothing else is
+# downloaded at build, run or test time.
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+TEMPORAL  := $(BIN)/temporal
+STATICCHECK := $(BIN)/staticcheck
+WORKFLOWCHECK := $(BIN)/workflowcheck
+export GOFLAGS := -buildvcs=false
+
+.PHONY: all test lint unit integration fuzz bench demo build tools clean
+
+all: build
+
+## build: compile worker and starter into bin/
+build:
+	$(GO) build -o $(BIN)/ ./worker ./starter
+
+## tools: build the pinned dev tools (Temporal CLI, staticcheck, workflowcheck) once
+tools: $(TEMPORAL) $(STATICCHECK) $(WORKFLOWCHECK)
+
+$(TEMPORAL): tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o $(BIN)/temporal github.com/temporalio/cli/cmd/temporal
+
+$(STATICCHECK): tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o $(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
+
+$(WORKFLOWCHECK): tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o $(BIN)/workflowcheck go.temporal.io/sdk/contrib/tools/workflowcheck
+
+## test: gofmt, vet, staticcheck, workflowcheck, unit tests (-race), integration tests on a real dev server
+test: lint unit integration
+
+lint: $(STATICCHECK) $(WORKFLOWCHECK)
+	@out=$$(gofmt -l .); \
+	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	$(WORKFLOWCHECK) ./workflows/...
+
+unit:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+integration: $(TEMPORAL)
+	TEMPORAL_CLI_PATH=$(TEMPORAL) $(GO) test -race -count=1 -timeout 30m -tags integration ./internal/e2e/...
+
+## fuzz: run every fuzz target for FUZZTIME each (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./runbooks/
+	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME) ./internal/recipients/
+	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./internal/linktoken/
+
+## bench: the benchmarks quoted in the README
+bench: $(TEMPORAL)
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/recipients/
+
+## demo: dev server + worker + starter serve + sandbox, and a demo incident (seed 000)
+demo: build $(TEMPORAL)
+	@bash tools/demo.sh
+
+clean:
+	rm -rf $(BIN) data .demo

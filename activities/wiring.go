@@ -1,0 +1,32 @@
+package activities
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/breachflow/breachflow/internal/config"
+	"github.com/breachflow/breachflow/internal/linktoken"
+)
+
+// New builds the activities from configuration: real provider APIs where
+// credentials are set, the sandbox's simulators otherwise.
+func New(cfg config.Config, lists RecipientSource, logger *slog.Logger) (*Activities, error) {
+	links, err := linktoken.NewSigner(cfg.LinkSecret)
+	if err != nil {
+		return nil, fmt.Errorf("confirmation links: %w", err)
+	}
+	sgHost := "" // sendgrid-go's default: https://api.sendgrid.com
+	if cfg.SendGridSandboxed() {
+		sgHost = cfg.SandboxURL + "/sendgrid"
+	}
+	return &Activities{
+		Mail:      &SendGridMailer{APIKey: cfg.SendGrid.APIKey, Host: sgHost, HTTP: &http.Client{Timeout: 30 * time.Second}},
+		Lists:     lists,
+		Links:     links,
+		PublicURL: cfg.PublicURL,
+		Sender:    FromAddress{Name: cfg.MailFromName, Email: cfg.MailFrom},
+		Logger:    logger,
+	}, nil
+}

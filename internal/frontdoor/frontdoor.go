@@ -1,0 +1,115 @@
+// Package frontdoor is the HTTP front door of breachflow (`starter serve`):
+// confirmation links, provider webhooks and Slack. Every request is verified
+// (signature, token, time window, size) before it touches a workflow, and
+// turns into a Signal or Update to a workflow ID that carries no personal
+// data. Duplicate, late and out-of-order deliveries are harmless: the
+// workflows dedupe.
+package frontdoor
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sendgrid/sendgrid-go/helpers/eventwebhook"
+
+	"github.com/breachflow/breachflow/internal/linktoken"
+)
+
+// Signaler sends signals to workflows; client.Client implements it.
+type Signaler interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+}
+
+// Config is what the front door needs.
+type Config struct {
+	Temporal Signaler
+	Links    *linktoken.Signer
+	// SendGridPublicKey is the base64 DER ECDSA key of the event webhook.
+	SendGridPublicKey string
+	Logger            *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Server is the front door's http.Handler.
+type Server struct {
+	cfg      Config
+	sgKey    *ecdsa.PublicKey
+	mux      *http.ServeMux
+	sgEvents *seenSet
+}
+
+// Limits on inbound requests.
+const (
+	maxFormBody   = 64 << 10
+	maxEventsBody = 8 << 20
+	// SendGridWindow bounds the age of a signed event-webhook delivery.
+	SendGridWindow = 10 * time.Minute
+)
+
+// New builds the front door.
+func New(cfg Config) (*Server, error) {
+	if cfg.Temporal == nil || cfg.Links == nil {
+		return nil, fmt.Errorf("frontdoor: Temporal client and link signer are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), sgEvents: newSeenSet(100_000)}
+	if cfg.SendGridPublicKey != "" {
+		k, err := parseECDSAKey(cfg.SendGridPublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("frontdoor: SendGrid webhook public key: %w", err)
+		}
+		s.sgKey = k
+	}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	s.mux.HandleFunc("GET /confirm/{token}", s.confirmPage)
+	s.mux.HandleFunc("POST /confirm/{token}", s.confirm)
+	s.mux.HandleFunc("POST /webhooks/sendgrid/events", s.sendgridEvents)
+	return s, nil
+}
+
+// Handle adds a route (used by the Slack and Twilio front doors).
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP implements http.Handler; it turns a panic into a 500 so no
+// malformed input takes the server down.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.cfg.Logger.Error("front door: panic in handler", "path", r.URL.Path, "panic", fmt.Sprint(v))
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}
+	}()
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+// parseECDSAKey parses a base64 DER PKIX key, refusing non-ECDSA keys
+// (sendgrid-go's own helper panics on them).
+func parseECDSAKey(b64 string) (k *ecdsa.PublicKey, err error) {
+	defer func() {
+		if recover() != nil {
+			k, err = nil, fmt.Errorf("not an ECDSA public key")
+		}
+	}()
+	return eventwebhook.ConvertPublicKeyBase64ToECDSA(b64)
+}
+
+// NewHTTPServer wraps a handler with the timeouts a public server needs.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr: addr, Handler: h,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+	}
+}

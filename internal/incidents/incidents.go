@@ -1,0 +1,109 @@
+// Package incidents declares and inspects incidents through a Temporal
+// client. The starter CLI, the Slack front door and the tests share it.
+package incidents
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/runbooks"
+	"github.com/breachflow/breachflow/workflows"
+)
+
+// Declaration is what it takes to declare an incident.
+type Declaration struct {
+	IncidentID      string // optional; NewID is used when empty
+	Runbook         runbooks.Snapshot
+	Facts           workflows.Facts
+	WrongRecipients *recipients.ListRef
+	DeclaredBy      string
+	DeclaredAt      time.Time
+}
+
+// NewID returns a fresh incident ID, INC-YYYYMMDD-XXXXXX, with the date in
+// JST (the organisation's day of awareness) and six random characters that
+// avoid look-alikes (no 0/O, 1/I).
+func NewID(now time.Time) string {
+	const alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "INC-" + now.In(jst).Format("20060102") + "-" + string(b)
+}
+
+var jst = time.FixedZone("JST", 9*3600)
+
+// Declare starts the Incident workflow and returns its ID.
+func Declare(ctx context.Context, c client.Client, taskQueue string, d Declaration) (string, error) {
+	if d.IncidentID == "" {
+		d.IncidentID = NewID(time.Now())
+	}
+	if d.DeclaredAt.IsZero() {
+		d.DeclaredAt = time.Now().UTC()
+	}
+	if strings.TrimSpace(d.DeclaredBy) == "" {
+		return "", fmt.Errorf("declare incident: who declares it is required")
+	}
+	if d.Runbook.Runbook.Phases.Recall != nil && d.WrongRecipients == nil {
+		return "", fmt.Errorf("declare incident: runbook %q recalls data from wrong recipients: a recipient list is required", d.Runbook.Runbook.ID)
+	}
+	in := workflows.IncidentInput{
+		IncidentID: d.IncidentID, Runbook: d.Runbook, Facts: d.Facts,
+		WrongRecipients: d.WrongRecipients, DeclaredBy: d.DeclaredBy, DeclaredAt: d.DeclaredAt,
+	}
+	opts := client.StartWorkflowOptions{
+		ID:                       workflows.IncidentWorkflowID(d.IncidentID),
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:            "Incident " + d.IncidentID + " (" + d.Runbook.Runbook.ID + ")",
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SAIncidentID.ValueSet(d.IncidentID),
+			workflows.SARunbook.ValueSet(d.Runbook.Runbook.ID),
+			workflows.SAPhase.ValueSet(workflows.PhaseDeclared),
+		),
+	}
+	if _, err := c.ExecuteWorkflow(ctx, opts, workflows.Incident, in); err != nil {
+		return "", fmt.Errorf("start incident %s: %w", d.IncidentID, err)
+	}
+	return d.IncidentID, nil
+}
+
+// Status queries an incident's current status.
+func Status(ctx context.Context, c client.Client, incidentID string) (workflows.IncidentStatus, error) {
+	var st workflows.IncidentStatus
+	v, err := c.QueryWorkflow(ctx, workflows.IncidentWorkflowID(incidentID), "", workflows.QueryStatus)
+	if err != nil {
+		return st, fmt.Errorf("query incident %s: %w", incidentID, err)
+	}
+	if err := v.Get(&st); err != nil {
+		return st, fmt.Errorf("decode status of incident %s: %w", incidentID, err)
+	}
+	return st, nil
+}
+
+// Close closes an incident through its close update.
+func Close(ctx context.Context, c client.Client, incidentID, by, reason string) (workflows.IncidentStatus, error) {
+	var st workflows.IncidentStatus
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.IncidentWorkflowID(incidentID), UpdateName: workflows.UpdateCloseIncident,
+		Args: []any{workflows.CloseIncident{By: by, Reason: reason}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return st, fmt.Errorf("close incident %s: %w", incidentID, err)
+	}
+	if err := h.Get(ctx, &st); err != nil {
+		return st, fmt.Errorf("close incident %s: %w", incidentID, err)
+	}
+	return st, nil
+}

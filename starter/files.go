@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/internal/yamldoc"
+	"github.com/breachflow/breachflow/runbooks"
+	"github.com/breachflow/breachflow/runbooks/regimes"
+	"github.com/breachflow/breachflow/workflows"
+)
+
+// cmdValidate checks runbook and regime files: every problem as
+// file:line:col: field: problem (hint), exit 1 on any.
+func cmdValidate(_ context.Context, _ *slog.Logger, args []string) error {
+	if len(args) == 0 {
+		return exitError{2, "usage: starter validate FILE..."}
+	}
+	var all yamldoc.Diagnostics
+	for _, path := range args {
+		all = append(all, validateFile(path)...)
+	}
+	for _, d := range all {
+		fmt.Println(d.String())
+	}
+	if len(all) > 0 {
+		return exitError{1, fmt.Sprintf("%d problem(s) in %d file(s)", len(all), len(args))}
+	}
+	fmt.Printf("%d file(s) valid\n", len(args))
+	return nil
+}
+
+func validateFile(path string) yamldoc.Diagnostics {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return yamldoc.Diagnostics{{File: path, Line: 1, Col: 1, Problem: "cannot read the file: " + err.Error()}}
+	}
+	switch kind := runbooks.DetectKind(data); kind {
+	case "runbook":
+		_, diags := runbooks.Load(path, data)
+		return diags
+	case "regime":
+		_, diags := regimes.Load(path, data)
+		return diags
+	case "":
+		return yamldoc.Diagnostics{{File: path, Line: 1, Col: 1, Field: "kind", Problem: "missing", Hint: "start the file with 'kind: runbook' or 'kind: regime'"}}
+	default:
+		return yamldoc.Diagnostics{{File: path, Line: 1, Col: 1, Field: "kind", Problem: fmt.Sprintf("unknown kind %q", kind), Hint: "use 'kind: runbook' or 'kind: regime'"}}
+	}
+}
+
+// cmdRecipients checks a recipient list: counts, every duplicate and every
+// reject; exit 1 when any row was rejected.
+func cmdRecipients(_ context.Context, _ *slog.Logger, args []string) error {
+	if len(args) == 0 || args[0] != "check" {
+		return exitError{2, "usage: starter recipients check FILE [--json] [--encoding auto|utf8|sjis]"}
+	}
+	fs := flag.NewFlagSet("recipients check", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the report as JSON (stable, see docs/recipients.md)")
+	encoding := fs.String("encoding", "auto", "auto, utf8 or sjis")
+	path, rest := firstArg(args[1:])
+	if err := fs.Parse(rest); err != nil {
+		return exitError{code: 2}
+	}
+	if path == "" {
+		if path = fs.Arg(0); path == "" {
+			return exitError{2, "usage: starter recipients check FILE [--json] [--encoding auto|utf8|sjis]"}
+		}
+	}
+	opts, err := recipients.OptionsFor(path, *encoding)
+	if err != nil {
+		return exitError{2, "starter recipients check: " + err.Error()}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rep, err := recipients.Check(f, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := rep.WriteText(os.Stdout); err != nil {
+		return err
+	}
+	if len(rep.Rejected) > 0 {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+// cmdSearchAttributes prints `--search-attribute Name=Type` flags for
+// `temporal server start-dev`, one per line.
+func cmdSearchAttributes(_ context.Context, _ *slog.Logger, _ []string) error {
+	for _, sa := range workflows.SearchAttributes() {
+		fmt.Printf("--search-attribute %s=%s\n", sa.Name, sa.CLIType())
+	}
+	return nil
+}

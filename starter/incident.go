@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/breachflow/breachflow/internal/config"
+	"github.com/breachflow/breachflow/internal/incidents"
+	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/internal/temporalx"
+	"github.com/breachflow/breachflow/runbooks"
+	"github.com/breachflow/breachflow/workflows"
+)
+
+func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("start", flag.ContinueOnError)
+	rb := fs.String("runbook", "", "built-in runbook ID ("+strings.Join(runbooks.BuiltinIDs(), ", ")+") or a runbook file")
+	list := fs.String("recipients", "", "CSV/XLSX list of the wrong recipients (recall)")
+	title := fs.String("title", "", "incident title (no personal data)")
+	what := fs.String("what", "", "what leaked (no personal data)")
+	persons := fs.Int("persons", 0, "number of people whose data leaked (default: the list's count)")
+	aware := fs.String("aware-at", "", "when the organisation became aware, RFC 3339 (default: now)")
+	unauthorized := fs.Bool("unauthorized", false, "the leak may have been done with an unauthorized purpose")
+	sensitive := fs.Bool("sensitive", false, "sensitive data, or data whose misuse may cause financial harm")
+	juris := fs.String("jurisdictions", "JP-APPI", "comma-separated regimes, e.g. JP-APPI,EU-GDPR")
+	by := fs.String("by", os.Getenv("USER"), "who declares the incident")
+	id := fs.String("id", "", "incident ID (default: generated)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		return exitError{code: 2}
+	}
+	if *rb == "" {
+		return exitError{2, "starter start: --runbook is required (" + strings.Join(runbooks.BuiltinIDs(), ", ") + ", or a file)"}
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	snap, err := loadRunbook(*rb)
+	if err != nil {
+		return err
+	}
+	awareAt := time.Now().UTC()
+	if *aware != "" {
+		if awareAt, err = time.Parse(time.RFC3339, *aware); err != nil {
+			return exitError{2, fmt.Sprintf("starter start: --aware-at %q: want RFC 3339, e.g. 2026-11-21T09:30:00+09:00", *aware)}
+		}
+	}
+	d := incidents.Declaration{
+		IncidentID: *id, Runbook: snap, DeclaredBy: *by,
+		Facts: workflows.Facts{
+			Title: *title, WhatLeaked: *what, Persons: *persons, AwareAt: awareAt,
+			Unauthorized: *unauthorized, SensitiveOrFinancial: *sensitive, Jurisdictions: splitList(*juris),
+		},
+	}
+	if *list != "" {
+		ref, err := storeList(ctx, cfg, *list)
+		if err != nil {
+			return err
+		}
+		d.WrongRecipients = &ref
+		if d.Facts.Persons == 0 {
+			d.Facts.Persons = ref.Count
+		}
+	}
+	c, err := temporalx.Dial(logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	incidentID, err := incidents.Declare(ctx, c, cfg.TaskQueue, d)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(os.Stdout).Encode(map[string]string{"incident_id": incidentID})
+	}
+	fmt.Println(incidentID)
+	return nil
+}
+
+// storeList checks a recipient list and puts it in the list store. A list
+// with rejected rows is refused: fix it first, nobody may be dropped.
+func storeList(ctx context.Context, cfg config.Config, path string) (recipients.ListRef, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return recipients.ListRef{}, fmt.Errorf("recipient list: %w", err)
+	}
+	defer f.Close()
+	store := &recipients.Store{Dir: cfg.ListDir}
+	ref, rep, err := store.Put(ctx, f, recipients.Options{Name: path})
+	if err != nil {
+		return recipients.ListRef{}, fmt.Errorf("recipient list %s: %w", path, err)
+	}
+	if len(rep.Rejected) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "recipient list %s has %d rejected rows; fix them so nobody is left out (see `starter recipients check %s`):\n", path, len(rep.Rejected), path)
+		for _, r := range rep.Rejected {
+			fmt.Fprintf(&b, "  %s:%d: %s\n", path, r.Line, r.Reason)
+		}
+		return recipients.ListRef{}, exitError{1, strings.TrimRight(b.String(), "\n")}
+	}
+	return ref, nil
+}
+
+func loadRunbook(nameOrFile string) (runbooks.Snapshot, error) {
+	if snap, err := runbooks.Builtin(nameOrFile); err == nil {
+		return snap, nil
+	}
+	if _, err := os.Stat(nameOrFile); err != nil {
+		return runbooks.Snapshot{}, exitError{2, fmt.Sprintf("starter: runbook %q is neither built in (%s) nor a readable file", nameOrFile, strings.Join(runbooks.BuiltinIDs(), ", "))}
+	}
+	snap, diags := runbooks.LoadFile(nameOrFile)
+	if len(diags) > 0 {
+		return snap, exitError{1, diags.Error()}
+	}
+	return snap, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func cmdStatus(ctx context.Context, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the status as JSON (stable field names)")
+	id, rest := firstArg(args)
+	if err := fs.Parse(rest); err != nil {
+		return exitError{code: 2}
+	}
+	if id == "" {
+		if id = fs.Arg(0); id == "" {
+			return exitError{2, "usage: starter status INCIDENT_ID [--json]"}
+		}
+	}
+	c, err := temporalx.Dial(logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	st, err := incidents.Status(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	printStatus(st)
+	return nil
+}
+
+func printStatus(st workflows.IncidentStatus) {
+	r := st.Recall
+	fmt.Printf("%s  %s  runbook %s  phase %s\n", st.IncidentID, st.Title, st.Runbook, st.Phase)
+	if r.Total > 0 {
+		fmt.Printf("recall: asked %d/%d, confirmed by phone %d, by e-mail %d, confirmed %d, unreachable %d, closed by operator %d, pending %d\n",
+			r.Requested, r.Total, r.PhoneConfirmed, r.EmailConfirmed, r.Confirmed, r.Unreachable, r.ClosedByOperator, r.Pending)
+	}
+	if len(st.Unreachable) > 0 {
+		fmt.Printf("unreachable: %s\n", strings.Join(st.Unreachable, " "))
+	}
+}
+
+func cmdClose(ctx context.Context, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("close", flag.ContinueOnError)
+	by := fs.String("by", os.Getenv("USER"), "who closes the incident")
+	reason := fs.String("reason", "", "why it is closed")
+	id, rest := firstArg(args)
+	if err := fs.Parse(rest); err != nil {
+		return exitError{code: 2}
+	}
+	if id == "" || *reason == "" {
+		return exitError{2, "usage: starter close INCIDENT_ID --reason WHY [--by WHO]"}
+	}
+	c, err := temporalx.Dial(logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	st, err := incidents.Close(ctx, c, id, *by, *reason)
+	if err != nil {
+		return err
+	}
+	printStatus(st)
+	return nil
+}
+
+// firstArg lets a positional argument come before the flags.
+func firstArg(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}

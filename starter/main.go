@@ -1,0 +1,78 @@
+// Command starter is breachflow's front door and CLI: declare and inspect
+// incidents, validate runbooks and recipient lists, serve the webhooks
+// (`serve`) and run the provider simulators (`sandbox`).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: starter <command> [flags]
+
+commands:
+  start --runbook NAME|FILE --recipients FILE   declare an incident
+  status INCIDENT_ID [--json]                   show an incident's state
+  close INCIDENT_ID --by WHO --reason WHY       close an incident
+  validate FILE...                              check runbook and regime files
+  recipients check FILE [--json]                check a recipient list
+  serve                                         serve webhooks, links and Slack
+  sandbox [--scenario FILE]                     run the provider simulators
+  search-attributes                             print the dev-server flags for our search attributes
+
+Configuration comes from the environment: see docs/ARCHITECTURE.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches a subcommand and returns the exit status.
+func run(ctx context.Context, args []string) int {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	cmds := map[string]func(context.Context, *slog.Logger, []string) error{
+		"start":             cmdStart,
+		"status":            cmdStatus,
+		"close":             cmdClose,
+		"validate":          cmdValidate,
+		"recipients":        cmdRecipients,
+		"serve":             cmdServe,
+		"sandbox":           cmdSandbox,
+		"search-attributes": cmdSearchAttributes,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "starter: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err := cmd(ctx, logger, args[1:]); err != nil {
+		if e, ok := err.(exitError); ok {
+			if e.msg != "" {
+				fmt.Fprintln(os.Stderr, e.msg)
+			}
+			return e.code
+		}
+		fmt.Fprintf(os.Stderr, "starter %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+// exitError ends a command with a given status (e.g. 1 for "invalid file").
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }

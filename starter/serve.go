@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/breachflow/breachflow/internal/config"
+	"github.com/breachflow/breachflow/internal/frontdoor"
+	"github.com/breachflow/breachflow/internal/linktoken"
+	"github.com/breachflow/breachflow/internal/sandbox"
+	"github.com/breachflow/breachflow/internal/temporalx"
+)
+
+// cmdServe serves the front door until interrupted.
+func cmdServe(ctx context.Context, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return exitError{code: 2}
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	if s := cfg.SandboxNotice(); len(s) > 0 {
+		logger.Info("no credentials for these providers: using the sandbox", "providers", s, "sandbox_url", cfg.SandboxURL)
+	}
+	c, err := temporalx.Dial(logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	links, err := linktoken.NewSigner(cfg.LinkSecret)
+	if err != nil {
+		return err
+	}
+	fd, err := frontdoor.New(frontdoor.Config{
+		Temporal: c, Links: links, SendGridPublicKey: cfg.SendGrid.WebhookPublicKey, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	srv := frontdoor.NewHTTPServer(cfg.ListenAddr, fd)
+	logger.Info("front door listening", "addr", cfg.ListenAddr, "public_url", cfg.PublicURL)
+	return serveUntil(ctx, srv)
+}
+
+func serveUntil(ctx context.Context, srv *http.Server) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// cmdSandbox runs the provider simulators until interrupted.
+func cmdSandbox(ctx context.Context, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	scenario := fs.String("scenario", "demo", "built-in scenario name or a scenario file")
+	scale := fs.Float64("time-scale", 0, "divide simulated delays by this (0: the scenario's)")
+	failures := fs.Float64("failure-rate", 0, "share (0..1) of provider calls answered with an injected 429, 5xx or timeout")
+	if err := fs.Parse(args); err != nil {
+		return exitError{code: 2}
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	sc, err := sandbox.LoadScenario(*scenario)
+	if err != nil {
+		return err
+	}
+	return sandbox.Run(ctx, sandbox.Config{
+		EngineURL:        cfg.PublicURL,
+		TwilioAccountSID: config.SandboxTwilioAccountSID, TwilioAuthToken: config.SandboxTwilioAuthToken,
+		SlackBotToken: config.SandboxSlackBotToken, SlackSigningSecret: config.SandboxSlackSigningSecret,
+		SendGridWebhookPrivateKey: config.SandboxSendGridWebhookPrivateKey,
+		Scenario:                  sc, TimeScale: *scale, FailureRate: *failures, Logger: logger,
+	}, cfg.SandboxAddr)
+}

@@ -1,0 +1,338 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/breachflow/breachflow/internal/recipients"
+)
+
+// DefaultRecallConcurrency is the sliding window of Recall workflows running
+// at once when the runbook does not say.
+const DefaultRecallConcurrency = 200
+
+// IncidentCarry is the state an Incident hands to its next run on
+// continue-as-new. Recipients are indexed by their position in the list.
+type IncidentCarry struct {
+	Phase      string              `json:"phase"`
+	Next       int                 `json:"next"`
+	Running    int                 `json:"running"`
+	Counts     RecallCounts        `json:"counts"`
+	Recipients []RecipientProgress `json:"recipients"`
+}
+
+// RecipientProgress is the Incident's compact record of one recipient.
+type RecipientProgress struct {
+	Seq   int         `json:"q,omitempty"`
+	State RecallState `json:"s"`
+	Flags uint8       `json:"f,omitempty"`
+}
+
+// Flags of RecipientProgress.
+const (
+	flagRequested uint8 = 1 << iota
+	flagEmail
+	flagPhone
+)
+
+// Incident is one breach, from declaration to close.
+func Incident(ctx workflow.Context, in IncidentInput) (IncidentResult, error) {
+	i := newIncident(in)
+	if err := i.setup(ctx); err != nil {
+		return IncidentResult{}, err
+	}
+	return i.run(ctx)
+}
+
+type incident struct {
+	in            IncidentInput
+	carry         IncidentCarry
+	pendingStarts int
+	dirty         bool
+	closed        *CloseIncident
+	lastDetails   string
+}
+
+func newIncident(in IncidentInput) *incident {
+	i := &incident{in: in}
+	if in.Carry != nil {
+		i.carry = *in.Carry
+		return i
+	}
+	i.carry.Phase = PhaseDeclared
+	if in.WrongRecipients != nil && in.Runbook.Runbook.Phases.Recall != nil {
+		n := in.WrongRecipients.Count
+		i.carry.Recipients = make([]RecipientProgress, n)
+		for k := range i.carry.Recipients {
+			i.carry.Recipients[k].State = StatePending
+		}
+		i.carry.Counts = RecallCounts{Total: n, Pending: n}
+		i.carry.Phase = PhaseRecall
+	} else {
+		i.carry.Phase = PhaseMonitoring
+	}
+	return i
+}
+
+func (i *incident) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (IncidentStatus, error) { return i.status(), nil }); err != nil {
+		return fmt.Errorf("register status query: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCloseIncident,
+		func(ctx workflow.Context, req CloseIncident) (IncidentStatus, error) {
+			i.closed = &req
+			return i.status(), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(req CloseIncident) error {
+			if strings.TrimSpace(req.By) == "" || strings.TrimSpace(req.Reason) == "" {
+				return fmt.Errorf("closing an incident needs who closes it and why")
+			}
+			if i.closed != nil {
+				return fmt.Errorf("incident %s is already closed", i.in.IncidentID)
+			}
+			return nil
+		}},
+	); err != nil {
+		return fmt.Errorf("register close update: %w", err)
+	}
+	progress := workflow.GetSignalChannel(ctx, SignalRecallProgress)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var p RecallProgress
+			progress.Receive(ctx, &p)
+			i.apply(p)
+		}
+	})
+	return nil
+}
+
+func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
+	i.publish(ctx)
+	for {
+		i.fillWindow(ctx)
+		// Wake on progress, on close, or when it is time to continue as new
+		// (once every child start has been acknowledged).
+		if err := workflow.Await(ctx, func() bool {
+			return i.dirty || i.closed != nil || (i.canSuggested(ctx) && i.pendingStarts == 0)
+		}); err != nil {
+			return IncidentResult{}, err
+		}
+		i.drain(ctx)
+		if i.carry.Phase == PhaseRecall && i.settled() == i.carry.Counts.Total && i.carry.Next >= i.carry.Counts.Total {
+			i.carry.Phase = PhaseMonitoring
+			i.dirty = true
+		}
+		if i.closed != nil {
+			i.carry.Phase = PhaseClosed
+			i.dirty = true
+			i.publish(ctx)
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return IncidentResult{}, err
+			}
+			return IncidentResult{Status: i.status()}, nil
+		}
+		i.publish(ctx)
+		if i.canSuggested(ctx) && i.pendingStarts == 0 {
+			return IncidentResult{}, i.continueAsNew(ctx)
+		}
+	}
+}
+
+func (i *incident) canSuggested(ctx workflow.Context) bool {
+	return workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+func (i *incident) window() int {
+	if rc := i.in.Runbook.Runbook.Phases.Recall; rc != nil && rc.Concurrency > 0 {
+		return rc.Concurrency
+	}
+	return DefaultRecallConcurrency
+}
+
+func (i *incident) canStart() bool {
+	return i.carry.Phase == PhaseRecall && i.carry.Next < i.carry.Counts.Total && i.carry.Running < i.window()
+}
+
+// fillWindow starts Recalls until the sliding window is full.
+func (i *incident) fillWindow(ctx workflow.Context) {
+	for i.canStart() && !i.canSuggested(ctx) {
+		idx := i.carry.Next
+		i.carry.Next++
+		i.carry.Running++
+		i.startRecall(ctx, idx)
+	}
+}
+
+func (i *incident) startRecall(ctx workflow.Context, idx int) {
+	rid := recipients.RecipientID(idx + 1)
+	wid := RecallWorkflowID(i.in.IncidentID, rid)
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            wid,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:         "Recall " + rid + " of " + i.in.IncidentID,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			SAIncidentID.ValueSet(i.in.IncidentID), SARecallState.ValueSet(string(StatePending))),
+	})
+	fut := workflow.ExecuteChildWorkflow(cctx, Recall, RecallInput{
+		IncidentID: i.in.IncidentID, RecipientID: rid, Index: idx,
+		List: *i.in.WrongRecipients, Policy: *i.in.Runbook.Runbook.Phases.Recall,
+		ParentWorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+	})
+	i.pendingStarts++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { i.pendingStarts-- }()
+		if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+			var started *temporal.ChildWorkflowExecutionAlreadyStartedError
+			if !asAlreadyStarted(err, &started) {
+				workflow.GetLogger(ctx).Error("recall did not start; it will be retried", "recipient", rid, "error", err)
+				workflow.Go(ctx, func(ctx workflow.Context) { i.retryStart(ctx, idx) })
+			}
+		}
+	})
+}
+
+// retryStart tries a failed child start again after a pause, so no
+// recipient is dropped.
+func (i *incident) retryStart(ctx workflow.Context, idx int) {
+	_ = workflow.Sleep(ctx, time.Minute)
+	i.startRecall(ctx, idx)
+}
+
+// apply records a Recall's progress; stale and duplicate deliveries change
+// nothing.
+func (i *incident) apply(p RecallProgress) {
+	if p.Index < 0 || p.Index >= len(i.carry.Recipients) {
+		return
+	}
+	cur := &i.carry.Recipients[p.Index]
+	if p.Seq <= cur.Seq {
+		return
+	}
+	var flags uint8
+	if p.Requested {
+		flags |= flagRequested
+	}
+	if p.EmailConfirmed {
+		flags |= flagEmail
+	}
+	if p.PhoneConfirmed {
+		flags |= flagPhone
+	}
+	// Counts are kept by difference, never by iterating.
+	i.count(*cur, -1)
+	wasSettled := cur.State.Settled()
+	cur.Seq, cur.State, cur.Flags = p.Seq, p.State, flags
+	i.count(*cur, +1)
+	if !wasSettled && cur.State.Settled() {
+		i.carry.Running--
+	} else if wasSettled && !cur.State.Settled() {
+		i.carry.Running++
+	}
+	i.dirty = true
+}
+
+func (i *incident) count(rp RecipientProgress, d int) {
+	c := &i.carry.Counts
+	switch rp.State {
+	case StatePending:
+		c.Pending += d
+	case StateConfirmed:
+		c.Confirmed += d
+	case StateUnreachable:
+		c.Unreachable += d
+	case StateClosedByOperator:
+		c.ClosedByOperator += d
+	}
+	if rp.Flags&flagRequested != 0 {
+		c.Requested += d
+	}
+	if rp.Flags&flagEmail != 0 {
+		c.EmailConfirmed += d
+	}
+	if rp.Flags&flagPhone != 0 {
+		c.PhoneConfirmed += d
+	}
+}
+
+func (i *incident) settled() int {
+	c := i.carry.Counts
+	return c.Confirmed + c.Unreachable + c.ClosedByOperator
+}
+
+// drain applies every progress signal already delivered. It must run before
+// continue-as-new, or signals would be lost.
+func (i *incident) drain(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, SignalRecallProgress)
+	for {
+		var p RecallProgress
+		if !ch.ReceiveAsync(&p) {
+			return
+		}
+		i.apply(p)
+	}
+}
+
+// publish updates search attributes and current details once per change.
+func (i *incident) publish(ctx workflow.Context) {
+	if !i.dirty && i.lastDetails != "" {
+		return
+	}
+	i.dirty = false
+	c := i.carry.Counts
+	_ = workflow.UpsertTypedSearchAttributes(ctx,
+		SAPhase.ValueSet(i.carry.Phase),
+		SARecipients.ValueSet(int64(c.Total)),
+		SAConfirmed.ValueSet(int64(c.Confirmed)),
+		SAUnreachable.ValueSet(int64(c.Unreachable)),
+	)
+	d := i.details()
+	if d != i.lastDetails {
+		workflow.SetCurrentDetails(ctx, d)
+		i.lastDetails = d
+	}
+}
+
+func (i *incident) details() string {
+	c := i.carry.Counts
+	var b strings.Builder
+	fmt.Fprintf(&b, "## %s — %s\n\n", i.in.IncidentID, i.in.Runbook.Runbook.ID)
+	fmt.Fprintf(&b, "**Phase:** %s\n\n", i.carry.Phase)
+	if c.Total > 0 {
+		fmt.Fprintf(&b, "| recall | count |\n|---|---|\n")
+		fmt.Fprintf(&b, "| asked | %d / %d |\n| confirmed by phone | %d |\n| confirmed by e-mail | %d |\n| confirmed (runbook rule) | %d |\n| unreachable | %d |\n| closed by operator | %d |\n| pending | %d |\n",
+			c.Requested, c.Total, c.PhoneConfirmed, c.EmailConfirmed, c.Confirmed, c.Unreachable, c.ClosedByOperator, c.Pending)
+	}
+	return b.String()
+}
+
+func (i *incident) status() IncidentStatus {
+	s := IncidentStatus{
+		IncidentID: i.in.IncidentID, Runbook: i.in.Runbook.Runbook.ID, RunbookSHA256: i.in.Runbook.SHA256,
+		Title: i.in.Facts.Title, Phase: i.carry.Phase, DeclaredAt: i.in.DeclaredAt, Recall: i.carry.Counts,
+		Unreachable: []string{},
+	}
+	for idx, rp := range i.carry.Recipients {
+		if rp.State == StateUnreachable {
+			s.Unreachable = append(s.Unreachable, recipients.RecipientID(idx+1))
+		}
+	}
+	return s
+}
+
+func (i *incident) continueAsNew(ctx workflow.Context) error {
+	i.drain(ctx)
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	i.drain(ctx)
+	next := i.in
+	carry := i.carry
+	next.Carry = &carry
+	return workflow.NewContinueAsNewError(ctx, Incident, next)
+}

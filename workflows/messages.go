@@ -1,0 +1,232 @@
+// Package workflows holds breachflow's durable playbook: one Incident per
+// breach and one Recall per wrong recipient (later: Obligation, Broadcast,
+// BrokerDemand). Code here is deterministic: it touches the world only
+// through activities, and time, concurrency and randomness only through
+// workflow.*.
+//
+// This file is the package's public API: the names and payloads of signals,
+// updates and queries, and the deterministic workflow-ID helpers. None of
+// them carries personal data in an ID.
+package workflows
+
+import (
+	"time"
+
+	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/runbooks"
+)
+
+// DefaultTaskQueue is the task queue of workflows and activities unless
+// BREACHFLOW_TASK_QUEUE says otherwise.
+const DefaultTaskQueue = "breachflow"
+
+// Query, signal and update names.
+const (
+	// QueryStatus returns an IncidentStatus (on Incident) or a RecallStatus (on Recall).
+	QueryStatus = "status"
+
+	// SignalRecallProgress carries a RecallProgress from a Recall to its Incident.
+	SignalRecallProgress = "recall_progress"
+	// SignalConfirmation carries a Confirmation to a Recall.
+	SignalConfirmation = "confirmation"
+	// SignalDelivery carries a DeliveryEvent (bounce, no-answer, ...) to a Recall.
+	SignalDelivery = "delivery"
+
+	// UpdateCloseIncident closes an Incident (CloseIncident).
+	UpdateCloseIncident = "close_incident"
+)
+
+// IncidentWorkflowID is the workflow ID of an incident: the incident ID.
+func IncidentWorkflowID(incidentID string) string { return incidentID }
+
+// RecallWorkflowID is the workflow ID of the Recall of one recipient.
+func RecallWorkflowID(incidentID, recipientID string) string {
+	return incidentID + "/recall/" + recipientID
+}
+
+// Facts are what the responders know about the breach. They start the legal
+// clocks and choose the obligations.
+type Facts struct {
+	Title        string    `json:"title"`
+	WhatLeaked   string    `json:"what_leaked"`
+	Persons      int       `json:"persons"`
+	AwareAt      time.Time `json:"aware_at"`
+	Unauthorized bool      `json:"unauthorized_purpose"`
+	// SensitiveOrFinancial: sensitive (要配慮) data, or data whose misuse may
+	// cause financial harm.
+	SensitiveOrFinancial bool     `json:"sensitive_or_financial"`
+	Jurisdictions        []string `json:"jurisdictions,omitempty"`
+}
+
+// IncidentInput starts an Incident.
+type IncidentInput struct {
+	IncidentID string            `json:"incident_id"`
+	Runbook    runbooks.Snapshot `json:"runbook"`
+	Facts      Facts             `json:"facts"`
+	// WrongRecipients are the people who received data they should not have
+	// (the recall list). Nil when the runbook recalls nothing.
+	WrongRecipients *recipients.ListRef `json:"wrong_recipients,omitempty"`
+	DeclaredBy      string              `json:"declared_by"`
+	DeclaredAt      time.Time           `json:"declared_at"`
+	// Carry is the state handed over by continue-as-new; nil on a new incident.
+	Carry *IncidentCarry `json:"carry,omitempty"`
+}
+
+// IncidentResult is what a closed Incident returns.
+type IncidentResult struct {
+	Status IncidentStatus `json:"status"`
+}
+
+// Incident phases, as shown in the BreachPhase search attribute.
+const (
+	PhaseDeclared   = "declared"
+	PhaseRecall     = "recall"
+	PhaseMonitoring = "monitoring"
+	PhaseClosed     = "closed"
+)
+
+// IncidentStatus is the answer to QueryStatus on an Incident. Its JSON field
+// names are stable: other tools read them (`starter status --json`).
+type IncidentStatus struct {
+	IncidentID    string       `json:"incident_id"`
+	Runbook       string       `json:"runbook"`
+	RunbookSHA256 string       `json:"runbook_sha256"`
+	Title         string       `json:"title"`
+	Phase         string       `json:"phase"`
+	DeclaredAt    time.Time    `json:"declared_at"`
+	Recall        RecallCounts `json:"recall"`
+	// Unreachable lists the opaque IDs of recipients in state unreachable.
+	Unreachable []string `json:"unreachable_ids"`
+}
+
+// RecallCounts are exact counts over every wrong recipient.
+//
+// requested, email_confirmed and phone_confirmed count recipients who have
+// ever reached that point (seed 000: "asked 53, confirmed by phone 53, also by
+// e-mail 52"); confirmed counts those meeting the runbook's confirmation rule;
+// pending, unreachable and closed_by_operator count current states.
+type RecallCounts struct {
+	Total            int `json:"total"`
+	Pending          int `json:"pending"`
+	Requested        int `json:"requested"`
+	EmailConfirmed   int `json:"email_confirmed"`
+	PhoneConfirmed   int `json:"phone_confirmed"`
+	Confirmed        int `json:"confirmed"`
+	Unreachable      int `json:"unreachable"`
+	ClosedByOperator int `json:"closed_by_operator"`
+}
+
+// CloseIncident is the UpdateCloseIncident payload.
+type CloseIncident struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+}
+
+// RecallState is where one recipient stands.
+type RecallState string
+
+// Recall states: pending -> requested -> phone_confirmed / email_confirmed ->
+// confirmed, or unreachable, or closed_by_operator.
+const (
+	StatePending          RecallState = "pending"
+	StateRequested        RecallState = "requested"
+	StateEmailConfirmed   RecallState = "email_confirmed"
+	StatePhoneConfirmed   RecallState = "phone_confirmed"
+	StateConfirmed        RecallState = "confirmed"
+	StateUnreachable      RecallState = "unreachable"
+	StateClosedByOperator RecallState = "closed_by_operator"
+)
+
+// Settled reports whether automated contact has ended for the recipient, so
+// the sliding window may start another Recall. An unreachable recipient is
+// settled (a human task takes over) though its Recall stays open.
+func (s RecallState) Settled() bool {
+	return s == StateConfirmed || s == StateUnreachable || s == StateClosedByOperator
+}
+
+// RecallInput starts a Recall.
+type RecallInput struct {
+	IncidentID       string               `json:"incident_id"`
+	RecipientID      string               `json:"recipient_id"`
+	Index            int                  `json:"index"` // 0-based position in the list
+	List             recipients.ListRef   `json:"list"`
+	Policy           runbooks.RecallPhase `json:"policy"`
+	ParentWorkflowID string               `json:"parent_workflow_id"`
+}
+
+// RecallProgress is sent by a Recall to its Incident on every state change.
+// Seq grows with every change, so late or duplicate deliveries are ignored.
+type RecallProgress struct {
+	RecipientID    string      `json:"recipient_id"`
+	Index          int         `json:"index"`
+	Seq            int         `json:"seq"`
+	State          RecallState `json:"state"`
+	Requested      bool        `json:"requested"`
+	EmailConfirmed bool        `json:"email_confirmed"`
+	PhoneConfirmed bool        `json:"phone_confirmed"`
+}
+
+// Confirmation is a recipient's confirmation that they deleted the data.
+type Confirmation struct {
+	Channel  runbooks.Confirmation `json:"channel"`
+	Evidence Evidence              `json:"evidence"`
+}
+
+// Evidence says how a confirmation or event was observed.
+type Evidence struct {
+	Source     string    `json:"source"` // "link", "voice", "operator", "sendgrid", "twilio"
+	EventID    string    `json:"event_id,omitempty"`
+	CallSID    string    `json:"call_sid,omitempty"`
+	Digits     string    `json:"digits,omitempty"`
+	Operator   string    `json:"operator,omitempty"` // Slack user ID
+	Note       string    `json:"note,omitempty"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// DeliveryKind is what a provider reported about a request.
+type DeliveryKind string
+
+// Delivery kinds.
+const (
+	DeliveryDelivered DeliveryKind = "delivered"
+	DeliveryBounced   DeliveryKind = "bounced"
+	DeliveryDropped   DeliveryKind = "dropped"
+	DeliveryNoAnswer  DeliveryKind = "no_answer"
+	DeliveryBusy      DeliveryKind = "busy"
+	DeliveryFailed    DeliveryKind = "failed"
+	DeliveryCompleted DeliveryKind = "completed"
+)
+
+// DeliveryEvent is a provider's report about a request we sent.
+type DeliveryEvent struct {
+	Channel  runbooks.Channel `json:"channel"`
+	Kind     DeliveryKind     `json:"kind"`
+	Attempt  int              `json:"attempt,omitempty"`
+	Evidence Evidence         `json:"evidence"`
+}
+
+// Attempt records one request sent to a recipient.
+type Attempt struct {
+	Channel   runbooks.Channel `json:"channel"`
+	N         int              `json:"n"`
+	At        time.Time        `json:"at"`
+	MessageID string           `json:"message_id,omitempty"` // provider ID (SendGrid X-Message-Id, Twilio SID)
+	Outcome   string           `json:"outcome"`
+}
+
+// ConfirmationRecord is a confirmation as kept in a Recall's record.
+type ConfirmationRecord struct {
+	Channel  runbooks.Confirmation `json:"channel"`
+	At       time.Time             `json:"at"`
+	Evidence Evidence              `json:"evidence"`
+}
+
+// RecallStatus is the answer to QueryStatus on a Recall, and its result.
+type RecallStatus struct {
+	RecipientID   string               `json:"recipient_id"`
+	State         RecallState          `json:"state"`
+	Attempts      []Attempt            `json:"attempts"`
+	Confirmations []ConfirmationRecord `json:"confirmations"`
+	Events        []DeliveryEvent      `json:"events"`
+	Reason        string               `json:"reason,omitempty"`
+}
