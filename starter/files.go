@@ -72,10 +72,11 @@ func cmdRecipients(_ context.Context, _ *slog.Logger, args []string) error {
 			return exitError{2, "usage: starter recipients check FILE [--json] [--encoding auto|utf8|sjis]"}
 		}
 	}
-	opts, err := recipients.OptionsFor(path, *encoding)
+	enc, err := recipients.ParseEncoding(*encoding)
 	if err != nil {
-		return exitError{2, "starter recipients check: " + err.Error()}
+		return exitError{2, "starter recipients check: --encoding: " + err.Error()}
 	}
+	opts := recipients.Options{Encoding: enc}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -94,7 +95,7 @@ func cmdRecipients(_ context.Context, _ *slog.Logger, args []string) error {
 	} else if err := rep.WriteText(os.Stdout); err != nil {
 		return err
 	}
-	if len(rep.Rejected) > 0 {
+	if rep.RejectedCount > 0 {
 		return exitError{code: 1}
 	}
 	return nil

@@ -94,13 +94,13 @@ func storeList(ctx context.Context, cfg config.Config, path string) (recipients.
 	}
 	defer f.Close()
 	store := &recipients.Store{Dir: cfg.ListDir}
-	ref, rep, err := store.Put(ctx, f, recipients.Options{Name: path})
+	ref, rep, err := store.Put(ctx, f, recipients.Options{})
 	if err != nil {
 		return recipients.ListRef{}, fmt.Errorf("recipient list %s: %w", path, err)
 	}
-	if len(rep.Rejected) > 0 {
+	if rep.RejectedCount > 0 {
 		var b strings.Builder
-		fmt.Fprintf(&b, "recipient list %s has %d rejected rows; fix them so nobody is left out (see `starter recipients check %s`):\n", path, len(rep.Rejected), path)
+		fmt.Fprintf(&b, "recipient list %s has %d rejected rows; fix them so nobody is left out (see `starter recipients check %s`):\n", path, rep.RejectedCount, path)
 		for _, r := range rep.Rejected {
 			fmt.Fprintf(&b, "  %s:%d: %s\n", path, r.Line, r.Reason)
 		}

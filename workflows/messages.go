@@ -230,3 +230,64 @@ type RecallStatus struct {
 	Events        []DeliveryEvent      `json:"events"`
 	Reason        string               `json:"reason,omitempty"`
 }
+
+// Human steps. Each is a workflow Update with a validator (authorized
+// actor, valid state, not already done): a rejected update changes nothing
+// and leaves nothing in history. By is the actor's identity (the Slack user
+// ID, or "cli:<user>"), recorded in history.
+const (
+	// UpdateCompleteTask completes a containment task on an Incident (CompleteTask).
+	UpdateCompleteTask = "complete_task"
+	// UpdateRecordPhoneConfirmation records, on a Recall, that an operator
+	// phoned the person and they confirmed deletion (OperatorConfirmation).
+	UpdateRecordPhoneConfirmation = "record_phone_confirmation"
+	// UpdateCloseRecipient closes a Recall by an operator's decision, with a
+	// reason such as "confirmed by post" (CloseRecipient).
+	UpdateCloseRecipient = "close_recipient"
+	// UpdateApproveBroadcast approves a Broadcast's exact fingerprint (ApproveBroadcast).
+	UpdateApproveBroadcast = "approve_broadcast"
+	// UpdateRecordFiling records a regulator filing on an Obligation (RecordFiling).
+	UpdateRecordFiling = "record_filing"
+	// UpdateFacts changes an Incident's facts (FactsChange).
+	UpdateFacts = "update_facts"
+)
+
+// CompleteTask is the UpdateCompleteTask payload.
+type CompleteTask struct {
+	TaskID string `json:"task_id"`
+	By     string `json:"by"`
+	Note   string `json:"note,omitempty"`
+}
+
+// OperatorConfirmation is the UpdateRecordPhoneConfirmation payload.
+type OperatorConfirmation struct {
+	By   string `json:"by"`
+	Note string `json:"note,omitempty"`
+}
+
+// CloseRecipient is the UpdateCloseRecipient payload.
+type CloseRecipient struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+}
+
+// ApproveBroadcast is the UpdateApproveBroadcast payload.
+type ApproveBroadcast struct {
+	Fingerprint string `json:"fingerprint"`
+	By          string `json:"by"`
+}
+
+// RecordFiling is the UpdateRecordFiling payload.
+type RecordFiling struct {
+	FiledAt   time.Time `json:"filed_at"`
+	Reference string    `json:"reference"`
+	Channel   string    `json:"channel"` // e.g. "PPC web form"
+	By        string    `json:"by"`
+}
+
+// FactsChange is the UpdateFacts payload: the new facts and why they changed.
+type FactsChange struct {
+	Facts  Facts  `json:"facts"`
+	Reason string `json:"reason"`
+	By     string `json:"by"`
+}

@@ -119,8 +119,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		EngineURL:        fdSrv.URL,
 		TwilioAccountSID: config.SandboxTwilioAccountSID, TwilioAuthToken: config.SandboxTwilioAuthToken,
 		SlackBotToken: config.SandboxSlackBotToken, SlackSigningSecret: config.SandboxSlackSigningSecret,
-		SendGridWebhookPrivateKey: config.SandboxSendGridWebhookPrivateKey,
-		Scenario:                  sc, TimeScale: 1000, FailureRate: opts.failureRate, Logger: logger,
+		Scenario: sc, TimeScale: 1000, FailureRate: opts.failureRate, Logger: logger,
 	})
 	if err != nil {
 		t.Fatalf("sandbox: %v", err)
@@ -145,7 +144,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := frontdoor.New(frontdoor.Config{Temporal: c, Links: links, SendGridPublicKey: cfg.SendGrid.WebhookPublicKey, Logger: logger})
+	fd, err := frontdoor.New(frontdoor.Config{Temporal: c, Links: links, SendGridPublicKey: sb.SendGridPublicKey(), Logger: logger})
 	if err != nil {
 		t.Fatalf("front door: %v", err)
 	}
@@ -172,11 +171,11 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 func (s *stack) declare(ctx context.Context, d incidents.Declaration, listCSV string) string {
 	s.t.Helper()
 	if listCSV != "" {
-		ref, rep, err := s.store.Put(ctx, strings.NewReader(listCSV), recipients.Options{Name: "list.csv"})
+		ref, rep, err := s.store.Put(ctx, strings.NewReader(listCSV), recipients.Options{})
 		if err != nil {
 			s.t.Fatalf("store list: %v", err)
 		}
-		if len(rep.Rejected) > 0 {
+		if rep.RejectedCount > 0 {
 			s.t.Fatalf("list rejected rows: %+v", rep.Rejected)
 		}
 		d.WrongRecipients = &ref
