@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/breachflow/breachflow/internal/linktoken"
 	"github.com/breachflow/breachflow/internal/recipients"
 )
@@ -37,6 +39,7 @@ type RecipientSource interface {
 // Activities holds the clients activities use. Build it once per worker.
 type Activities struct {
 	Mail      Mailer
+	Slack     *slack.Client // slack-go, pointed at the real API or the sandbox
 	Lists     RecipientSource
 	Links     *linktoken.Signer
 	PublicURL string // base URL of `starter serve`, for links and webhooks

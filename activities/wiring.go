@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/linktoken"
 )
@@ -21,7 +23,12 @@ func New(cfg config.Config, lists RecipientSource, logger *slog.Logger) (*Activi
 	if cfg.SendGridSandboxed() {
 		sgHost = cfg.SandboxURL + "/sendgrid"
 	}
+	slackOpts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
+	if cfg.SlackSandboxed() {
+		slackOpts = append(slackOpts, slack.OptionAPIURL(cfg.SandboxURL+"/slack/api/"))
+	}
 	return &Activities{
+		Slack:     slack.New(cfg.Slack.BotToken, slackOpts...),
 		Mail:      &SendGridMailer{APIKey: cfg.SendGrid.APIKey, Host: sgHost, HTTP: &http.Client{Timeout: 30 * time.Second}},
 		Lists:     lists,
 		Links:     links,

@@ -87,7 +87,7 @@ func TestIncident_SlidingWindowBoundsRunningRecalls(t *testing.T) {
 	env := newEnv()
 	env.RegisterWorkflow(workflows.Incident)
 	env.RegisterWorkflow(workflows.Recall)
-	var mu sync.Mutex // activities run on their own goroutines
+	var mu sync.Mutex  // activities run on their own goroutines
 	var asked []string // recall workflow IDs, in the order requests went out
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, r activities.DeletionRequest) (activities.SendResult, error) {

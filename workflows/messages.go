@@ -68,6 +68,9 @@ type IncidentInput struct {
 	WrongRecipients *recipients.ListRef `json:"wrong_recipients,omitempty"`
 	DeclaredBy      string              `json:"declared_by"`
 	DeclaredAt      time.Time           `json:"declared_at"`
+	// SlackChannel is the incident's Slack channel (where it was declared);
+	// empty when declared from the CLI without --slack-channel.
+	SlackChannel string `json:"slack_channel,omitempty"`
 	// Carry is the state handed over by continue-as-new; nil on a new incident.
 	Carry *IncidentCarry `json:"carry,omitempty"`
 }
