@@ -40,6 +40,7 @@ type RecipientSource interface {
 type Activities struct {
 	Mail      Mailer
 	Slack     *slack.Client // slack-go, pointed at the real API or the sandbox
+	Twilio    TwilioAccount
 	Lists     RecipientSource
 	Links     *linktoken.Signer
 	PublicURL string // base URL of `starter serve`, for links and webhooks

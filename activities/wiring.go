@@ -27,7 +27,12 @@ func New(cfg config.Config, lists RecipientSource, logger *slog.Logger) (*Activi
 	if cfg.SlackSandboxed() {
 		slackOpts = append(slackOpts, slack.OptionAPIURL(cfg.SandboxURL+"/slack/api/"))
 	}
+	tw := TwilioAccount{AccountSID: cfg.Twilio.AccountSID, AuthToken: cfg.Twilio.AuthToken, From: cfg.Twilio.FromNumber}
+	if cfg.TwilioSandboxed() {
+		tw.BaseURL = cfg.SandboxURL + "/twilio"
+	}
 	return &Activities{
+		Twilio:    tw,
 		Slack:     slack.New(cfg.Slack.BotToken, slackOpts...),
 		Mail:      &SendGridMailer{APIKey: cfg.SendGrid.APIKey, Host: sgHost, HTTP: &http.Client{Timeout: 30 * time.Second}},
 		Lists:     lists,

@@ -7,6 +7,17 @@ import (
 	"time"
 )
 
+// formatError is a malformed duration or time of day. It keeps the problem
+// apart from what to write instead, so the loader can print both in its
+// "problem (hint: ...)" form (yamldoc.HintedError).
+type formatError struct{ problem, hint string }
+
+func (e *formatError) Error() string   { return e.problem + " (" + e.hint + ")" }
+func (e *formatError) Problem() string { return e.problem }
+func (e *formatError) Hint() string    { return e.hint }
+
+const durationHint = "write numbers with units s, m, h, d or w, e.g. 30m, 2h, 3d, 1w2d"
+
 // Duration is a length of time written like Go durations plus days and
 // weeks: "30m", "2h", "3d", "1w", "1d12h".
 type Duration time.Duration
@@ -14,11 +25,16 @@ type Duration time.Duration
 // D returns the duration as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// ParseDuration parses "30m", "2h", "3d", "1w2d", "0".
+// maxDuration bounds parsed durations well below the int64 limit, so sums
+// and offsets computed from them cannot overflow.
+const maxDuration = time.Duration(1 << 62)
+
+// ParseDuration parses "30m", "2h", "3d", "1w2d", "0": one or more numbers
+// each followed by a unit s, m, h, d (24h) or w (7d).
 func ParseDuration(s string) (Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, fmt.Errorf("empty duration")
+		return 0, &formatError{"empty duration", durationHint}
 	}
 	if s == "0" {
 		return 0, nil
@@ -31,11 +47,11 @@ func ParseDuration(s string) (Duration, error) {
 			i++
 		}
 		if i == 0 {
-			return 0, fmt.Errorf("duration %q: expected a number at %q (write e.g. 30m, 2h, 3d, 1w)", s, rest)
+			return 0, &formatError{fmt.Sprintf("duration %q: expected a number at %q", s, rest), durationHint}
 		}
 		n, err := strconv.Atoi(rest[:i])
 		if err != nil {
-			return 0, fmt.Errorf("duration %q: %w", s, err)
+			return 0, &formatError{fmt.Sprintf("duration %q: number %s is too large", s, rest[:i]), durationHint}
 		}
 		rest = rest[i:]
 		j := 0
@@ -55,10 +71,10 @@ func ParseDuration(s string) (Duration, error) {
 		case "w":
 			unit = 7 * 24 * time.Hour
 		default:
-			return 0, fmt.Errorf("duration %q: unknown unit %q (use s, m, h, d or w)", s, rest[:j])
+			return 0, &formatError{fmt.Sprintf("duration %q: unknown unit %q", s, rest[:j]), "use s, m, h, d or w after each number, e.g. 2w or 1d12h"}
 		}
-		if n > 0 && time.Duration(n) > (1<<62)/unit {
-			return 0, fmt.Errorf("duration %q: too long", s)
+		if time.Duration(n) > (maxDuration-total)/unit {
+			return 0, &formatError{fmt.Sprintf("duration %q is too long", s), "durations are at most about 7,600 weeks"}
 		}
 		total += time.Duration(n) * unit
 		rest = rest[j:]
@@ -89,6 +105,10 @@ func (d Duration) String() string {
 			v -= n * u.d
 		}
 	}
+	if v > 0 {
+		// Below a second: never parsed from a file, but keep it visible.
+		b.WriteString(v.String())
+	}
 	return b.String()
 }
 
@@ -108,18 +128,23 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // ClockTime is a time of day, "HH:MM", stored as minutes after midnight.
 type ClockTime int
 
-// ParseClockTime parses "09:00" or "20:30".
+// ParseClockTime parses "09:00" or "20:30": two digits, a colon, two
+// digits, from 00:00 to 24:00 (24:00 only makes sense as the end of a window).
 func ParseClockTime(s string) (ClockTime, error) {
 	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
-	if !ok || len(h) != 2 || len(m) != 2 {
-		return 0, fmt.Errorf("time of day %q: write HH:MM, e.g. 09:00", s)
+	if !ok || !twoDigits(h) || !twoDigits(m) {
+		return 0, &formatError{fmt.Sprintf("time of day %q is not HH:MM", s), `write two digits for hours and minutes, quoted, e.g. "09:00"`}
 	}
 	hh, err1 := strconv.Atoi(h)
 	mm, err2 := strconv.Atoi(m)
 	if err1 != nil || err2 != nil || hh < 0 || hh > 24 || mm < 0 || mm > 59 || (hh == 24 && mm != 0) {
-		return 0, fmt.Errorf("time of day %q: hours 00-24 and minutes 00-59, e.g. 09:00", s)
+		return 0, &formatError{fmt.Sprintf("time of day %q is out of range", s), "hours 00-24 and minutes 00-59, e.g. 09:00; 24:00 only as an end"}
 	}
 	return ClockTime(hh*60 + mm), nil
+}
+
+func twoDigits(s string) bool {
+	return len(s) == 2 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9'
 }
 
 // String formats as HH:MM.

@@ -8,11 +8,22 @@ package runbooks
 
 import "time"
 
+// KindRunbook is the value of the top-level "kind" key of every runbook
+// file. Regime files say "kind: regime".
+const KindRunbook = "runbook"
+
 // Runbook is one playbook, e.g. "missend" (seed 000).
 type Runbook struct {
-	ID          string    `yaml:"id" json:"id"`
-	Version     int       `yaml:"version" json:"version"`
-	Title       Localized `yaml:"title" json:"title"`
+	// Kind is always KindRunbook; it lets tools tell runbooks from regimes.
+	Kind string `yaml:"kind" json:"kind"`
+	// ID is a lower-case slug such as "missend"; built-in runbooks are
+	// stored in a file named after it.
+	ID string `yaml:"id" json:"id"`
+	// Version is 1 or more; raise it whenever the playbook changes.
+	Version int `yaml:"version" json:"version"`
+	// Title names the runbook in both languages.
+	Title Localized `yaml:"title" json:"title"`
+	// Description says when to use the runbook (optional).
 	Description Localized `yaml:"description,omitempty" json:"description,omitempty"`
 	// Regimes names the legal regimes considered by default (e.g. JP-APPI).
 	Regimes []string `yaml:"regimes,omitempty" json:"regimes,omitempty"`
@@ -23,6 +34,15 @@ type Runbook struct {
 type Localized struct {
 	Ja string `yaml:"ja" json:"ja"`
 	En string `yaml:"en" json:"en"`
+}
+
+// In returns the text in a language: "ja" gives Japanese, anything else
+// English.
+func (l Localized) In(lang string) string {
+	if lang == "ja" {
+		return l.Ja
+	}
+	return l.En
 }
 
 // Phases lists which phases run; a nil phase does not run.
@@ -46,6 +66,9 @@ const (
 	ChannelSMS   Channel = "sms"   // Twilio SMS with the confirmation link
 )
 
+// Channels lists every channel a runbook may name.
+func Channels() []Channel { return []Channel{ChannelEmail, ChannelVoice, ChannelSMS} }
+
 // Confirmation is how a recipient confirms deletion.
 type Confirmation string
 
@@ -54,6 +77,9 @@ const (
 	ConfirmEmail Confirmation = "email" // the recipient POSTs the confirmation page
 	ConfirmPhone Confirmation = "phone" // keypad 1 on our call, or an operator's recorded call
 )
+
+// Confirmations lists every confirmation a runbook may require.
+func Confirmations() []Confirmation { return []Confirmation{ConfirmEmail, ConfirmPhone} }
 
 // ContainPhase is the containment checklist.
 type ContainPhase struct {
@@ -89,12 +115,39 @@ type RecallPhase struct {
 	Confirm []Confirmation `yaml:"confirm" json:"confirm"`
 	// Retry holds a schedule per request channel.
 	Retry RetrySchedules `yaml:"retry" json:"retry"`
-	// CallingHours bounds calls and SMS in the recipient's time zone.
-	CallingHours CallingHours `yaml:"calling_hours" json:"calling_hours"`
-	// Concurrency is the sliding window of Recall workflows running at once.
+	// CallingHours bounds calls and SMS in the recipient's time zone. It is
+	// required when Request names voice or sms, and ignored otherwise.
+	CallingHours CallingHours `yaml:"calling_hours,omitempty" json:"calling_hours"`
+	// Concurrency is the sliding window of Recall workflows running at once,
+	// 1 to MaxConcurrency; 0 means DefaultConcurrency.
 	Concurrency int `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
 	// Unreachable is the human task opened when a recipient cannot be reached.
 	Unreachable HumanTask `yaml:"unreachable" json:"unreachable"`
+}
+
+// Limits and defaults of RecallPhase.Concurrency.
+const (
+	DefaultConcurrency = 200
+	MaxConcurrency     = 2000
+)
+
+// EffectiveConcurrency returns Concurrency, or DefaultConcurrency when it is 0.
+func (r RecallPhase) EffectiveConcurrency() int {
+	if r.Concurrency <= 0 {
+		return DefaultConcurrency
+	}
+	return r.Concurrency
+}
+
+// NeedsCallingHours reports whether a request channel calls or texts
+// people, which is only done within CallingHours.
+func (r RecallPhase) NeedsCallingHours() bool {
+	for _, c := range r.Request {
+		if c == ChannelVoice || c == ChannelSMS {
+			return true
+		}
+	}
+	return false
 }
 
 // RetrySchedules is a schedule per channel; nil means the channel is not retried.
@@ -139,11 +192,12 @@ func (s RetrySchedule) Wait(n int) time.Duration {
 	return s.Intervals[n-1].D()
 }
 
-// CallingHours is a daily window such as 09:00-20:00 Asia/Tokyo.
+// CallingHours is a daily window such as 09:00-20:00 Asia/Tokyo: Start is
+// inclusive, End exclusive, Start < End (no window across midnight).
 type CallingHours struct {
 	Start    ClockTime `yaml:"start" json:"start"`
 	End      ClockTime `yaml:"end" json:"end"`
-	TimeZone string    `yaml:"time_zone" json:"time_zone"`
+	TimeZone string    `yaml:"time_zone" json:"time_zone"` // IANA name, e.g. Asia/Tokyo
 }
 
 // HumanTask is a task for a person, reminded until closed.
@@ -155,30 +209,70 @@ type HumanTask struct {
 
 // DailyReportPhase sends a status report every day at an hour.
 type DailyReportPhase struct {
-	At        ClockTime     `yaml:"at" json:"at"`
-	TimeZone  string        `yaml:"time_zone" json:"time_zone"`
-	Audiences []string      `yaml:"audiences" json:"audiences"`
+	At        ClockTime     `yaml:"at" json:"at"`               // 00:00-23:59
+	TimeZone  string        `yaml:"time_zone" json:"time_zone"` // IANA name
+	Audiences []string      `yaml:"audiences" json:"audiences"` // Audience* constants
 	Stop      StopCondition `yaml:"stop" json:"stop"`
+}
+
+// Audiences a daily report may go to.
+const (
+	// AudienceAffected is everyone whose data leaked (the incident's
+	// affected list), one message per person.
+	AudienceAffected = "affected"
+	// AudienceManagement is the people holding the management role.
+	AudienceManagement = "management"
+	// AudienceSlack is the incident's Slack channel.
+	AudienceSlack = "slack"
+)
+
+// Audiences lists every audience a daily report may name.
+func Audiences() []string {
+	return []string{AudienceAffected, AudienceManagement, AudienceSlack}
 }
 
 // StopCondition says when daily reports stop being daily (seed 000: every day
 // for the first week and until nearly everyone is confirmed, then only when
-// something changed).
+// something changed). The condition holds once MinDays days have passed since
+// the declaration AND the share of wrong recipients confirmed has reached
+// ConfirmedRatio (0 ignores the ratio; a ratio above 0 needs a recall
+// phase). From then on reports are sent only on days when something changed
+// if ThenOnChangeOnly, and not at all otherwise.
 type StopCondition struct {
 	MinDays          int     `yaml:"min_days" json:"min_days"`
 	ConfirmedRatio   float64 `yaml:"confirmed_ratio" json:"confirmed_ratio"`
 	ThenOnChangeOnly bool    `yaml:"then_on_change_only" json:"then_on_change_only"`
 }
 
-// BroadcastPhase notifies everyone affected behind an approval gate.
+// BroadcastPhase notifies everyone affected behind an approval gate: the
+// send starts once Quorum distinct people, each holding one of the Approvers
+// roles (anyone when Approvers is empty), have approved the frozen content
+// and recipient list.
 type BroadcastPhase struct {
 	Quorum    int      `yaml:"quorum" json:"quorum"`
 	Approvers []string `yaml:"approvers,omitempty" json:"approvers,omitempty"` // roles
 	Template  Template `yaml:"template" json:"template"`
-	BatchSize int      `yaml:"batch_size,omitempty" json:"batch_size,omitempty"`
+	// BatchSize is how many messages one activity sends, 1 to MaxBatchSize;
+	// 0 means DefaultBatchSize.
+	BatchSize int `yaml:"batch_size,omitempty" json:"batch_size,omitempty"`
 }
 
-// Template is a notice's subject and body (Go text/template syntax).
+// Limits and defaults of BroadcastPhase.BatchSize.
+const (
+	DefaultBatchSize = 100
+	MaxBatchSize     = 1000
+)
+
+// EffectiveBatchSize returns BatchSize, or DefaultBatchSize when it is 0.
+func (b BroadcastPhase) EffectiveBatchSize() int {
+	if b.BatchSize <= 0 {
+		return DefaultBatchSize
+	}
+	return b.BatchSize
+}
+
+// Template is a notice's subject and body (Go text/template syntax over
+// NoticeData, see Render).
 type Template struct {
 	Subject Localized `yaml:"subject" json:"subject"`
 	Body    Localized `yaml:"body" json:"body"`

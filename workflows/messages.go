@@ -198,6 +198,10 @@ const (
 	DeliveryBusy      DeliveryKind = "busy"
 	DeliveryFailed    DeliveryKind = "failed"
 	DeliveryCompleted DeliveryKind = "completed"
+	// DeliveryCallbackRequested: the person pressed 2 ("please call me back").
+	DeliveryCallbackRequested DeliveryKind = "callback_requested"
+	// DeliveryNoResponse: the person answered but pressed nothing, twice.
+	DeliveryNoResponse DeliveryKind = "no_response"
 )
 
 // DeliveryEvent is a provider's report about a request we sent.
@@ -232,6 +236,7 @@ type RecallStatus struct {
 	Confirmations []ConfirmationRecord `json:"confirmations"`
 	Events        []DeliveryEvent      `json:"events"`
 	Reason        string               `json:"reason,omitempty"`
+	ClosedBy      string               `json:"closed_by,omitempty"`
 }
 
 // Human steps. Each is a workflow Update with a validator (authorized

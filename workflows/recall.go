@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -15,9 +16,15 @@ import (
 // a refers to activities by method value; workflows never call them directly.
 var a *activities.Activities
 
+// callOutcomeWait bounds how long a Recall waits to hear how a call ended
+// before counting the attempt as unanswered.
+const callOutcomeWait = 15 * time.Minute
+
 // Recall runs the playbook for one wrong recipient: request deletion on the
 // runbook's channels, collect the confirmations the runbook requires, retry
-// on schedule, and never leave a silent gap.
+// on schedule (calls only inside calling hours), and never leave a silent
+// gap: a recipient who cannot be reached becomes unreachable, a human task,
+// until confirmed late or closed by an operator.
 func Recall(ctx workflow.Context, in RecallInput) (RecallStatus, error) {
 	r := newRecall(in)
 	if err := r.setup(ctx); err != nil {
@@ -35,8 +42,9 @@ type recall struct {
 	confirmed map[runbooks.Confirmation]bool
 	// exhausted marks request channels that can no longer reach the person.
 	exhausted map[runbooks.Channel]bool
+	// outcomes holds how each call attempt ended, by attempt number.
+	outcomes  map[int]DeliveryKind
 	seenEvent map[string]bool
-	changed   bool
 }
 
 func newRecall(in RecallInput) *recall {
@@ -45,6 +53,7 @@ func newRecall(in RecallInput) *recall {
 		status:    RecallStatus{RecipientID: in.RecipientID, State: StatePending, Attempts: []Attempt{}, Confirmations: []ConfirmationRecord{}, Events: []DeliveryEvent{}},
 		confirmed: map[runbooks.Confirmation]bool{},
 		exhausted: map[runbooks.Channel]bool{},
+		outcomes:  map[int]DeliveryKind{},
 		seenEvent: map[string]bool{},
 	}
 }
@@ -52,6 +61,46 @@ func newRecall(in RecallInput) *recall {
 func (r *recall) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (RecallStatus, error) { return r.status, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRecordPhoneConfirmation,
+		func(ctx workflow.Context, oc OperatorConfirmation) (RecallStatus, error) {
+			r.onConfirmation(ctx, Confirmation{Channel: runbooks.ConfirmPhone, Evidence: Evidence{
+				Source: "operator", Operator: oc.By, Note: oc.Note, ReceivedAt: workflow.Now(ctx)}})
+			return r.status, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(oc OperatorConfirmation) error {
+			switch {
+			case strings.TrimSpace(oc.By) == "":
+				return errors.New("recording a phone confirmation needs the operator's identity")
+			case r.status.State == StateClosedByOperator:
+				return fmt.Errorf("%s is closed: %s", r.in.RecipientID, r.status.Reason)
+			case r.confirmed[runbooks.ConfirmPhone]:
+				return fmt.Errorf("%s has already confirmed by phone", r.in.RecipientID)
+			}
+			return nil
+		}},
+	); err != nil {
+		return fmt.Errorf("register phone confirmation update: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCloseRecipient,
+		func(ctx workflow.Context, c CloseRecipient) (RecallStatus, error) {
+			r.status.ClosedBy = c.By
+			r.setState(ctx, StateClosedByOperator, c.Reason)
+			return r.status, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(c CloseRecipient) error {
+			switch {
+			case strings.TrimSpace(c.By) == "" || strings.TrimSpace(c.Reason) == "":
+				return errors.New("closing a recipient needs who closes it and why (e.g. \"confirmed by post\")")
+			case r.status.State == StateConfirmed:
+				return fmt.Errorf("%s is already confirmed", r.in.RecipientID)
+			case r.status.State == StateClosedByOperator:
+				return fmt.Errorf("%s is already closed: %s", r.in.RecipientID, r.status.Reason)
+			}
+			return nil
+		}},
+	); err != nil {
+		return fmt.Errorf("register close update: %w", err)
 	}
 	confirmations := workflow.GetSignalChannel(ctx, SignalConfirmation)
 	deliveries := workflow.GetSignalChannel(ctx, SignalDelivery)
@@ -77,14 +126,16 @@ func (r *recall) run(ctx workflow.Context) (RecallStatus, error) {
 	for _, ch := range r.in.Policy.Request {
 		workflow.Go(ctx, func(ctx workflow.Context) { r.requestLoop(ctx, ch) })
 	}
-	// Wait until the recipient is confirmed, or every channel is exhausted.
-	if err := workflow.Await(ctx, func() bool { return r.done() || r.allExhausted() }); err != nil {
+	// Wait until the recipient is confirmed or closed, or a required
+	// confirmation can no longer be obtained by any channel.
+	if err := workflow.Await(ctx, func() bool { return r.done() || r.blocked() }); err != nil {
 		return r.status, err
 	}
 	if !r.done() {
-		r.setState(ctx, StateUnreachable, "every request channel failed")
-		// #4 adds the human task and operator close; until then an
-		// unreachable recipient stays open for a late confirmation.
+		// A human takes over ("find another way to reach this person"); the
+		// Incident lists and reminds it. A late confirmation or an
+		// operator's close ends it.
+		r.setState(ctx, StateUnreachable, r.blockedReason())
 		if err := workflow.Await(ctx, r.done); err != nil {
 			return r.status, err
 		}
@@ -95,7 +146,8 @@ func (r *recall) run(ctx workflow.Context) (RecallStatus, error) {
 	return r.status, nil
 }
 
-// done reports whether the runbook's confirmation rule holds.
+// done reports whether the recipient is closed, or meets the runbook's
+// confirmation rule.
 func (r *recall) done() bool {
 	if r.status.State == StateClosedByOperator {
 		return true
@@ -108,23 +160,44 @@ func (r *recall) done() bool {
 	return len(r.in.Policy.Confirm) > 0
 }
 
-func (r *recall) allExhausted() bool {
-	for _, ch := range r.in.Policy.Request {
-		if !r.exhausted[ch] {
-			return false
+// blocked reports whether some required confirmation is missing and every
+// channel that could bring it is exhausted.
+func (r *recall) blocked() bool { return r.blockedReason() != "" }
+
+func (r *recall) blockedReason() string {
+	for _, c := range r.in.Policy.Confirm {
+		if r.confirmed[c] {
+			continue
+		}
+		providers, live := 0, 0
+		for _, ch := range r.in.Policy.Request {
+			if confirms(ch) == c {
+				providers++
+				if !r.exhausted[ch] {
+					live++
+				}
+			}
+		}
+		// With no automated channel, an operator's call brings the
+		// confirmation: that is not a gap.
+		if providers > 0 && live == 0 {
+			return fmt.Sprintf("no way left to obtain the %s confirmation", c)
 		}
 	}
-	return true
+	return ""
 }
 
-// confirms maps a request channel to the confirmation it can bring.
+// confirms maps a request channel to the confirmation it can bring: a call
+// brings a phone confirmation; e-mail and SMS carry the confirmation link.
 func confirms(ch runbooks.Channel) runbooks.Confirmation {
-	switch ch {
-	case runbooks.ChannelVoice:
+	if ch == runbooks.ChannelVoice {
 		return runbooks.ConfirmPhone
-	default:
-		return runbooks.ConfirmEmail
 	}
+	return runbooks.ConfirmEmail
+}
+
+func (r *recall) satisfied(ch runbooks.Channel) bool {
+	return r.done() || r.confirmed[confirms(ch)] || r.exhausted[ch]
 }
 
 // requestLoop sends requests on one channel until its confirmation arrives,
@@ -135,9 +208,11 @@ func (r *recall) requestLoop(ctx workflow.Context, ch runbooks.Channel) {
 	if sched != nil && sched.MaxAttempts > 0 {
 		maxAttempts = sched.MaxAttempts
 	}
-	want := confirms(ch)
 	for n := 1; n <= maxAttempts; n++ {
-		if r.done() || r.confirmed[want] {
+		if r.satisfied(ch) {
+			return
+		}
+		if ch != runbooks.ChannelEmail && !r.waitCallingHours(ctx, ch, n) {
 			return
 		}
 		att := Attempt{Channel: ch, N: n, At: workflow.Now(ctx)}
@@ -147,42 +222,78 @@ func (r *recall) requestLoop(ctx workflow.Context, ch runbooks.Channel) {
 			att.MessageID, att.Outcome = res.MessageID, "sent"
 		case isPermanent(err):
 			att.Outcome = "failed: " + errorType(err)
-			r.record(ctx, att)
+			r.record(att)
 			r.exhausted[ch] = true
 			return
 		default:
 			att.Outcome = "failed: " + errorType(err)
 		}
-		r.record(ctx, att)
+		idx := r.record(att)
 		if err == nil {
 			r.markRequested(ctx)
+			if ch == runbooks.ChannelVoice {
+				r.status.Attempts[idx].Outcome = string(r.awaitCallOutcome(ctx, n))
+			}
 		}
-		if n == maxAttempts {
+		if r.satisfied(ch) || n == maxAttempts {
 			break
 		}
 		wait := time.Hour
 		if sched != nil {
 			wait = sched.Wait(n)
 		}
-		opts := workflow.AwaitOptions{Timeout: wait, TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("%s reminder #%d", ch, n+1)}}
-		if _, err := workflow.AwaitWithOptions(ctx, opts, func() bool { return r.done() || r.confirmed[want] || r.exhausted[ch] }); err != nil {
-			return
-		}
-		if r.exhausted[ch] {
+		opts := workflow.AwaitOptions{Timeout: wait, TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("%s request #%d after %s", ch, n+1, runbooks.Duration(wait))}}
+		if _, err := workflow.AwaitWithOptions(ctx, opts, func() bool { return r.satisfied(ch) }); err != nil {
 			return
 		}
 	}
-	// Give the last request its full wait before declaring the channel spent.
-	if sched != nil {
+	if r.satisfied(ch) {
+		return
+	}
+	// A link may still be clicked: give the last e-mail or SMS its full
+	// wait before declaring the channel spent. A call's outcome is known.
+	if ch != runbooks.ChannelVoice && sched != nil {
 		last := sched.Wait(maxAttempts)
-		opts := workflow.AwaitOptions{Timeout: last, TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("%s: last wait", ch)}}
-		if _, err := workflow.AwaitWithOptions(ctx, opts, func() bool { return r.done() || r.confirmed[want] || r.exhausted[ch] }); err != nil {
+		opts := workflow.AwaitOptions{Timeout: last, TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("%s: last wait %s", ch, runbooks.Duration(last))}}
+		if _, err := workflow.AwaitWithOptions(ctx, opts, func() bool { return r.satisfied(ch) }); err != nil {
 			return
 		}
 	}
-	if !r.confirmed[want] {
+	if !r.confirmed[confirms(ch)] {
 		r.exhausted[ch] = true
 	}
+}
+
+// waitCallingHours sleeps until the runbook's calling hours; false means
+// the channel is done (confirmed meanwhile) or the workflow is ending.
+func (r *recall) waitCallingHours(ctx workflow.Context, ch runbooks.Channel, n int) bool {
+	now := workflow.Now(ctx)
+	at, err := r.in.Policy.CallingHours.Next(now)
+	if err != nil || !at.After(now) {
+		return true // a bad zone was refused at validation; never block on it
+	}
+	summary := fmt.Sprintf("%s #%d at %s", ch, n, at.Format("2006-01-02 15:04 MST"))
+	opts := workflow.AwaitOptions{Timeout: at.Sub(now), TimerOptions: workflow.TimerOptions{Summary: summary}}
+	if _, err := workflow.AwaitWithOptions(ctx, opts, func() bool { return r.satisfied(ch) }); err != nil {
+		return false
+	}
+	return !r.satisfied(ch)
+}
+
+// awaitCallOutcome waits until Twilio reports how call attempt n ended.
+func (r *recall) awaitCallOutcome(ctx workflow.Context, n int) DeliveryKind {
+	opts := workflow.AwaitOptions{Timeout: callOutcomeWait, TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("outcome of call #%d", n)}}
+	ok, err := workflow.AwaitWithOptions(ctx, opts, func() bool {
+		_, known := r.outcomes[n]
+		return known || r.confirmed[runbooks.ConfirmPhone] || r.done()
+	})
+	switch {
+	case r.confirmed[runbooks.ConfirmPhone]:
+		return "confirmed"
+	case err != nil || !ok:
+		return "no outcome reported"
+	}
+	return r.outcomes[n]
 }
 
 func (r *recall) send(ctx workflow.Context, ch runbooks.Channel, attempt int) (activities.SendResult, error) {
@@ -204,8 +315,12 @@ func (r *recall) send(ctx workflow.Context, ch runbooks.Channel, attempt int) (a
 	switch ch {
 	case runbooks.ChannelEmail:
 		err = workflow.ExecuteActivity(ctx, a.EmailDeletionRequest, req).Get(ctx, &res)
+	case runbooks.ChannelVoice:
+		err = workflow.ExecuteActivity(ctx, a.CallDeletionRequest, req).Get(ctx, &res)
+	case runbooks.ChannelSMS:
+		err = workflow.ExecuteActivity(ctx, a.SMSDeletionRequest, req).Get(ctx, &res)
 	default:
-		err = temporal.NewNonRetryableApplicationError("channel "+string(ch)+" is not supported yet", "UnsupportedChannel", nil)
+		err = temporal.NewNonRetryableApplicationError("unknown channel "+string(ch), "UnknownChannel", nil)
 	}
 	return res, err
 }
@@ -226,8 +341,10 @@ func errorType(err error) string {
 	return "error"
 }
 
-func (r *recall) record(ctx workflow.Context, att Attempt) {
+// record keeps an attempt and returns its index.
+func (r *recall) record(att Attempt) int {
 	r.status.Attempts = append(r.status.Attempts, att)
+	return len(r.status.Attempts) - 1
 }
 
 // markRequested records that a request reached a provider.
@@ -256,6 +373,8 @@ func (r *recall) onConfirmation(ctx workflow.Context, c Confirmation) {
 	switch {
 	case r.done():
 		r.setState(ctx, StateConfirmed, "")
+	case r.status.State == StateUnreachable:
+		r.report(ctx) // still waiting for the other confirmation: a human's task
 	case c.Channel == runbooks.ConfirmEmail && r.status.State != StatePhoneConfirmed:
 		r.setState(ctx, StateEmailConfirmed, "")
 	case c.Channel == runbooks.ConfirmPhone && r.status.State != StateEmailConfirmed:
@@ -268,7 +387,7 @@ func (r *recall) onConfirmation(ctx workflow.Context, c Confirmation) {
 func (r *recall) onDelivery(ctx workflow.Context, e DeliveryEvent) {
 	if id := e.Evidence.EventID; id != "" {
 		if r.seenEvent[id] {
-			return
+			return // a provider's retry
 		}
 		r.seenEvent[id] = true
 	}
@@ -276,6 +395,20 @@ func (r *recall) onDelivery(ctx workflow.Context, e DeliveryEvent) {
 	switch e.Kind {
 	case DeliveryBounced, DeliveryDropped:
 		r.exhausted[e.Channel] = true
+	case DeliveryFailed:
+		if e.Channel == runbooks.ChannelSMS {
+			r.exhausted[e.Channel] = true
+		}
+	}
+	if e.Channel == runbooks.ChannelVoice && e.Attempt > 0 {
+		switch e.Kind {
+		case DeliveryCompleted, DeliveryNoAnswer, DeliveryBusy, DeliveryFailed, DeliveryCallbackRequested, DeliveryNoResponse:
+			// The first terminal word about an attempt wins; "completed"
+			// after "callback_requested" adds nothing.
+			if _, known := r.outcomes[e.Attempt]; !known {
+				r.outcomes[e.Attempt] = e.Kind
+			}
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sendgrid/sendgrid-go/helpers/eventwebhook"
+	"github.com/twilio/twilio-go/client"
 
 	"github.com/breachflow/breachflow/internal/linktoken"
 )
@@ -30,17 +31,25 @@ type Config struct {
 	Links    *linktoken.Signer
 	// SendGridPublicKey is the base64 DER ECDSA key of the event webhook.
 	SendGridPublicKey string
-	Logger            *slog.Logger
+	// PublicURL is the URL providers call (BREACHFLOW_PUBLIC_URL); Twilio
+	// signatures are computed over it.
+	PublicURL string
+	// TwilioAuthToken verifies X-Twilio-Signature; empty disables the
+	// Twilio webhooks.
+	TwilioAuthToken string
+	Logger          *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
 
 // Server is the front door's http.Handler.
 type Server struct {
-	cfg      Config
-	sgKey    *ecdsa.PublicKey
-	mux      *http.ServeMux
-	sgEvents *seenSet
+	cfg        Config
+	sgKey      *ecdsa.PublicKey
+	twilio     *client.RequestValidator
+	mux        *http.ServeMux
+	sgEvents   *seenSet
+	twilioSeen *seenSet
 }
 
 // Limits on inbound requests.
@@ -62,7 +71,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), sgEvents: newSeenSet(100_000)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), sgEvents: newSeenSet(100_000), twilioSeen: newSeenSet(100_000)}
+	if cfg.TwilioAuthToken != "" {
+		v := client.NewRequestValidator(cfg.TwilioAuthToken)
+		s.twilio = &v
+	}
 	if cfg.SendGridPublicKey != "" {
 		k, err := parseECDSAKey(cfg.SendGridPublicKey)
 		if err != nil {
@@ -74,6 +87,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /confirm/{token}", s.confirmPage)
 	s.mux.HandleFunc("POST /confirm/{token}", s.confirm)
 	s.mux.HandleFunc("POST /webhooks/sendgrid/events", s.sendgridEvents)
+	s.twilioRoutes()
 	return s, nil
 }
 

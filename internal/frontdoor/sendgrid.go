@@ -106,4 +106,3 @@ func (s *Server) applySendGridEvent(r *http.Request, e sendgridEvent) error {
 	}
 	return err
 }
-

@@ -69,6 +69,15 @@ func (ds Diagnostics) Sort() {
 	})
 }
 
+// HintedError is an error of a value's UnmarshalText (or UnmarshalYAML)
+// that keeps the problem apart from what to write instead. Decode reports
+// them as the diagnostic's Problem and Hint.
+type HintedError interface {
+	error
+	Problem() string
+	Hint() string
+}
+
 // Doc is a decoded document that remembers where every field was.
 type Doc struct {
 	File  string
@@ -156,10 +165,35 @@ func syntaxDiagnostic(file string, err error) Diagnostic {
 			if n, convErr := strconv.Atoi(rest[:i]); convErr == nil {
 				line = n
 				msg = strings.TrimSpace(rest[i+1:])
+				if isParserError(msg) {
+					// yaml.v3 prints the parser's 0-based mark for
+					// these (its scanner errors are already 1-based).
+					line++
+				}
 			}
 		}
 	}
 	return Diagnostic{File: file, Line: line, Col: 1, Problem: "YAML syntax: " + msg, Hint: "check indentation (spaces, not tabs) and quoting"}
+}
+
+// parserErrors are the yaml.v3 parser (not scanner) messages, whose line
+// numbers yaml.v3 reports 0-based.
+var parserErrors = []string{
+	"did not find expected <document start>",
+	"did not find expected node content",
+	"did not find expected key",
+	"did not find expected '-' indicator",
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+}
+
+func isParserError(msg string) bool {
+	for _, p := range parserErrors {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 type decoder struct {
@@ -211,7 +245,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 				return
 			}
 			if err := n.Decode(v.Addr().Interface()); err != nil {
-				d.errorf(n, path, "", "%s", cleanErr(err))
+				var he HintedError
+				if errors.As(err, &he) {
+					d.errorf(n, path, he.Hint(), "%s", he.Problem())
+				} else {
+					d.errorf(n, path, "", "%s", cleanErr(err))
+				}
 			}
 			return
 		}

@@ -1,0 +1,553 @@
+package deploy_test
+
+import (
+	"maps"
+	"net"
+	"net/url"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/breachflow/breachflow/workflows"
+)
+
+// repoRoot is the repository root. go test runs a package's tests in the
+// package directory, internal/deploy.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// loadCompose parses docker-compose.yml the way docker compose does
+// (interpolation, merge keys, schema validation), with env as the whole
+// environment: the developer's shell and any .env file are ignored, so the
+// result does not depend on them.
+func loadCompose(t *testing.T, env map[string]string) *types.Project {
+	t.Helper()
+	root := repoRoot(t)
+	var kv []string
+	for k, v := range env {
+		kv = append(kv, k+"="+v)
+	}
+	opts, err := cli.NewProjectOptions(
+		[]string{filepath.Join(root, "docker-compose.yml")},
+		cli.WithWorkingDirectory(root),
+		cli.WithEnv(kv),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(t.Context())
+	if err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	return p
+}
+
+func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
+	t.Helper()
+	s, err := p.GetService(name)
+	if err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	return s
+}
+
+// env is a service's environment variable; ok is false when it is not set
+// (or set without a value, which would make compose take it from the host).
+func env(s types.ServiceConfig, name string) (value string, ok bool) {
+	v := s.Environment[name]
+	if v == nil {
+		return "", false
+	}
+	return *v, true
+}
+
+// flagValues returns every value of the flag name in args, in both the
+// "--name value" and the "--name=value" forms.
+func flagValues(args []string, name string) []string {
+	var vals []string
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == name && i+1 < len(args):
+			vals = append(vals, args[i+1])
+			i++
+		case strings.HasPrefix(args[i], name+"="):
+			vals = append(vals, strings.TrimPrefix(args[i], name+"="))
+		}
+	}
+	return vals
+}
+
+// flagOr is the last value of the flag name in args, or def without one.
+func flagOr(args []string, name, def string) string {
+	if vals := flagValues(args, name); len(vals) > 0 {
+		return vals[len(vals)-1]
+	}
+	return def
+}
+
+// imagePinned reports whether an image reference names a fixed version: a
+// digest, or a tag other than latest.
+func imagePinned(ref string) bool {
+	if _, digest, ok := strings.Cut(ref, "@"); ok {
+		return strings.HasPrefix(digest, "sha256:")
+	}
+	name := ref[strings.LastIndex(ref, "/")+1:] // a registry's :port is before the last /
+	_, tag, ok := strings.Cut(name, ":")
+	return ok && tag != "" && tag != "latest"
+}
+
+func TestImagePinned(t *testing.T) {
+	tests := []struct {
+		ref  string
+		want bool
+	}{
+		{"temporalio/temporal:1.5.1", true},
+		{"temporalio/temporal", false},
+		{"temporalio/temporal:latest", false},
+		{"temporalio/temporal:", false},
+		{"localhost:5000/temporal", false},
+		{"localhost:5000/temporal:1.5.1", true},
+		{"temporalio/ui@sha256:0123456789abcdef", true},
+		{"gcr.io/distroless/static-debian12:nonroot", true},
+	}
+	for _, tt := range tests {
+		if got := imagePinned(tt.ref); got != tt.want {
+			t.Errorf("imagePinned(%q) = %v, want %v", tt.ref, got, tt.want)
+		}
+	}
+}
+
+func TestComposeServices(t *testing.T) {
+	p := loadCompose(t, nil)
+	tests := []struct {
+		service string
+		image   string // repository of a pulled image, without the tag
+		target  string // Dockerfile target of a built image
+		command []string
+	}{
+		{service: "temporal", image: "temporalio/temporal"},
+		{service: "temporal-ui", image: "temporalio/ui"},
+		{service: "worker", target: "worker"},
+		{service: "starter", target: "starter", command: []string{"serve"}},
+		{service: "sandbox", target: "starter", command: []string{"sandbox"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.service, func(t *testing.T) {
+			s := service(t, p, tt.service)
+			if tt.image != "" {
+				if repo, _, _ := strings.Cut(s.Image, ":"); repo != tt.image {
+					t.Errorf("image = %q, want %s:<version>", s.Image, tt.image)
+				}
+			}
+			if tt.target != "" {
+				switch {
+				case s.Build == nil:
+					t.Errorf("no build section, want Dockerfile target %q", tt.target)
+				case s.Build.Target != tt.target:
+					t.Errorf("build target = %q, want %q", s.Build.Target, tt.target)
+				case s.Build.Context != repoRoot(t):
+					t.Errorf("build context = %q, want the repository root %q", s.Build.Context, repoRoot(t))
+				}
+			}
+			if tt.command != nil && !slices.Equal(s.Command, tt.command) {
+				t.Errorf("command = %q, want %q", s.Command, tt.command)
+			}
+		})
+	}
+}
+
+func TestComposeImagesPinned(t *testing.T) {
+	p := loadCompose(t, nil)
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+		s := p.Services[name]
+		switch {
+		case s.Image == "" && s.Build == nil:
+			t.Errorf("service %s: neither image nor build", name)
+		case s.Image == "":
+			// Built from the Dockerfile, whose base images
+			// TestDockerfileBaseImagesPinned checks.
+		case !imagePinned(s.Image):
+			t.Errorf("service %s: image %q is not pinned to a version", name, s.Image)
+		case strings.Contains(s.Image, "auto-setup"):
+			t.Errorf("service %s: image %q: temporalio/auto-setup is deprecated; use temporalio/temporal server start-dev", name, s.Image)
+		}
+	}
+}
+
+func TestComposeTemporalSearchAttributes(t *testing.T) {
+	p := loadCompose(t, nil)
+	cmd := service(t, p, "temporal").Command
+
+	want := map[string]string{}
+	for _, sa := range workflows.SearchAttributes() {
+		want[sa.Name] = sa.CLIType()
+	}
+	if len(want) == 0 {
+		t.Fatal("workflows.SearchAttributes() is empty")
+	}
+
+	got := map[string]string{}
+	for _, v := range flagValues(cmd, "--search-attribute") {
+		name, typ, ok := strings.Cut(v, "=")
+		if !ok {
+			t.Errorf("--search-attribute %q: want Name=Type", v)
+			continue
+		}
+		if _, dup := got[name]; dup {
+			t.Errorf("search attribute %s registered twice", name)
+		}
+		got[name] = typ
+	}
+
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		switch typ, ok := got[name]; {
+		case !ok:
+			t.Errorf("search attribute %s not registered; add --search-attribute %s=%s", name, name, want[name])
+		case typ != want[name]:
+			t.Errorf("search attribute %s registered as %s, want %s", name, typ, want[name])
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(got)) {
+		if _, ok := want[name]; !ok {
+			t.Errorf("search attribute %s registered but not in workflows.SearchAttributes()", name)
+		}
+	}
+}
+
+func TestComposeTemporalServer(t *testing.T) {
+	p := loadCompose(t, nil)
+	temporal := service(t, p, "temporal")
+	cmd := temporal.Command
+	if len(cmd) < 2 || cmd[0] != "server" || cmd[1] != "start-dev" {
+		t.Fatalf("temporal command = %q, want server start-dev ...", cmd)
+	}
+	namespace, _ := env(service(t, p, "worker"), "TEMPORAL_NAMESPACE")
+
+	flags := []struct {
+		flag, want, why string
+	}{
+		{"--ip", "0.0.0.0", "other containers must reach the frontend"},
+		{"--ui-ip", "0.0.0.0", "the published UI port must reach the UI"},
+		{"--namespace", namespace, "the worker's TEMPORAL_NAMESPACE must exist"},
+	}
+	for _, f := range flags {
+		if got := flagValues(cmd, f.flag); !slices.Equal(got, []string{f.want}) {
+			t.Errorf("temporal %s = %q, want %q: %s", f.flag, got, f.want, f.why)
+		}
+	}
+
+	// The SQLite database must live on a named volume, or every incident
+	// is lost with the container.
+	db := flagOr(cmd, "--db-filename", "")
+	if db == "" {
+		t.Fatal("temporal has no --db-filename: the dev server keeps everything in memory")
+	}
+	if !slices.ContainsFunc(temporal.Volumes, func(v types.ServiceVolumeConfig) bool {
+		return v.Type == types.VolumeTypeVolume && v.Target == path.Dir(db)
+	}) {
+		t.Errorf("--db-filename %s: no named volume mounted on %s", db, path.Dir(db))
+	}
+
+	hc := temporal.HealthCheck
+	if hc == nil || hc.Disable || len(hc.Test) < 2 || hc.Test[0] == "NONE" {
+		t.Error("temporal has no healthcheck test; the other services wait for it to be healthy")
+	}
+}
+
+// listeners says where each service listens inside the compose network,
+// read from the configuration that decides it.
+var listeners = map[string]func(t *testing.T, p *types.Project) (host, port string){
+	"temporal": func(t *testing.T, p *types.Project) (string, string) {
+		cmd := service(t, p, "temporal").Command
+		return flagOr(cmd, "--ip", "localhost"), flagOr(cmd, "--port", "7233")
+	},
+	"temporal (ui)": func(t *testing.T, p *types.Project) (string, string) {
+		cmd := service(t, p, "temporal").Command
+		return flagOr(cmd, "--ui-ip", flagOr(cmd, "--ip", "localhost")), flagOr(cmd, "--ui-port", "8233")
+	},
+	"temporal-ui": func(t *testing.T, p *types.Project) (string, string) {
+		port, ok := env(service(t, p, "temporal-ui"), "TEMPORAL_UI_PORT")
+		if !ok {
+			port = "8080"
+		}
+		return "0.0.0.0", port
+	},
+	"starter": func(t *testing.T, p *types.Project) (string, string) {
+		return envHostPort(t, service(t, p, "starter"), "BREACHFLOW_LISTEN_ADDR")
+	},
+	"sandbox": func(t *testing.T, p *types.Project) (string, string) {
+		return envHostPort(t, service(t, p, "sandbox"), "BREACHFLOW_SANDBOX_ADDR")
+	},
+}
+
+func envHostPort(t *testing.T, s types.ServiceConfig, name string) (string, string) {
+	t.Helper()
+	v, ok := env(s, name)
+	if !ok {
+		t.Fatalf("service %s: %s not set (the default listens on 127.0.0.1 only)", s.Name, name)
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		t.Fatalf("service %s: %s=%q: %v", s.Name, name, v, err)
+	}
+	return host, port
+}
+
+func TestComposeListenersPublished(t *testing.T) {
+	p := loadCompose(t, nil)
+	tests := []struct {
+		listener, service string
+		hostPort          string
+	}{
+		{"temporal", "temporal", "7233"},
+		{"temporal (ui)", "temporal", "8233"},
+		{"temporal-ui", "temporal-ui", "8088"},
+		{"starter", "starter", "8080"},
+		{"sandbox", "sandbox", "8090"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.listener, func(t *testing.T) {
+			host, port := listeners[tt.listener](t, p)
+			if host != "0.0.0.0" {
+				t.Errorf("listens on %s: unreachable from other containers and published ports; want 0.0.0.0", host)
+			}
+			ports := service(t, p, tt.service).Ports
+			i := slices.IndexFunc(ports, func(pc types.ServicePortConfig) bool {
+				return pc.Published == tt.hostPort
+			})
+			if i < 0 {
+				t.Fatalf("host port %s not published (ports: %+v)", tt.hostPort, ports)
+			}
+			if got := ports[i]; got.Target == 0 || got.Target != parsePort(t, port) {
+				t.Errorf("host port %s goes to container port %d, but the service listens on %s", tt.hostPort, got.Target, port)
+			}
+			// The dev server and the UI have no authentication.
+			if got := ports[i].HostIP; got != "127.0.0.1" {
+				t.Errorf("host port %s published on %q, want 127.0.0.1 (see the comment at the top of docker-compose.yml)", tt.hostPort, got)
+			}
+		})
+	}
+}
+
+func parsePort(t *testing.T, s string) uint32 {
+	t.Helper()
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil {
+		t.Fatalf("port %q: %v", s, err)
+	}
+	return uint32(n)
+}
+
+func TestComposeHostPortsDistinct(t *testing.T) {
+	p := loadCompose(t, nil)
+	owner := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+		for _, pc := range p.Services[name].Ports {
+			if prev, dup := owner[pc.Published]; dup {
+				t.Errorf("host port %s published by both %s and %s", pc.Published, prev, name)
+			}
+			owner[pc.Published] = name
+		}
+	}
+}
+
+// TestComposeClients checks that every address a service is given names the
+// service it means and the port that service listens on.
+func TestComposeClients(t *testing.T) {
+	p := loadCompose(t, nil)
+	tests := []struct {
+		client, variable string
+		listener         string // key of listeners
+	}{
+		{"worker", "TEMPORAL_ADDRESS", "temporal"},
+		{"starter", "TEMPORAL_ADDRESS", "temporal"},
+		{"temporal-ui", "TEMPORAL_ADDRESS", "temporal"},
+		{"worker", "BREACHFLOW_SANDBOX_URL", "sandbox"},
+		{"starter", "BREACHFLOW_SANDBOX_URL", "sandbox"},
+		{"worker", "BREACHFLOW_PUBLIC_URL", "starter"},
+		{"starter", "BREACHFLOW_PUBLIC_URL", "starter"},
+		{"sandbox", "BREACHFLOW_PUBLIC_URL", "starter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.client+"/"+tt.variable, func(t *testing.T) {
+			v, ok := env(service(t, p, tt.client), tt.variable)
+			if !ok {
+				t.Fatalf("%s not set", tt.variable)
+			}
+			hostport := v
+			if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+				hostport = u.Host
+			}
+			host, port, err := net.SplitHostPort(hostport)
+			if err != nil {
+				t.Fatalf("%s=%q: %v", tt.variable, v, err)
+			}
+			if _, err := p.GetService(host); err != nil {
+				t.Fatalf("%s=%q: %s is not a service of docker-compose.yml", tt.variable, v, host)
+			}
+			wantService, _, _ := strings.Cut(tt.listener, " ")
+			_, wantPort := listeners[tt.listener](t, p)
+			if host != wantService || port != wantPort {
+				t.Errorf("%s=%q, want %s:%s", tt.variable, v, wantService, wantPort)
+			}
+		})
+	}
+}
+
+// TestComposeUIOrigins checks that the standalone UI accepts requests from
+// the page it serves: its CORS origins must name the published port.
+func TestComposeUIOrigins(t *testing.T) {
+	p := loadCompose(t, nil)
+	ui := service(t, p, "temporal-ui")
+	origins, _ := env(ui, "TEMPORAL_CORS_ORIGINS")
+	list := strings.Split(origins, ",")
+	for _, pc := range ui.Ports {
+		for _, host := range []string{"localhost", "127.0.0.1"} {
+			origin := "http://" + net.JoinHostPort(host, pc.Published)
+			if !slices.Contains(list, origin) {
+				t.Errorf("TEMPORAL_CORS_ORIGINS=%q does not include %s", origins, origin)
+			}
+		}
+	}
+	if len(ui.Ports) == 0 {
+		t.Error("temporal-ui publishes no port")
+	}
+}
+
+// shared are the settings the worker and the front door both need, and on
+// which they must agree.
+var shared = []string{
+	"TEMPORAL_ADDRESS",
+	"TEMPORAL_NAMESPACE",
+	"BREACHFLOW_TASK_QUEUE",
+	"BREACHFLOW_LIST_DIR",
+	"BREACHFLOW_PUBLIC_URL",
+	"BREACHFLOW_LINK_SECRET",
+	"BREACHFLOW_SANDBOX_URL",
+	"BREACHFLOW_MAIL_FROM",
+	"BREACHFLOW_MAIL_FROM_NAME",
+	"SENDGRID_API_KEY",
+	"SENDGRID_WEBHOOK_PUBLIC_KEY",
+	"TWILIO_ACCOUNT_SID",
+	"TWILIO_AUTH_TOKEN",
+	"TWILIO_FROM_NUMBER",
+	"SLACK_BOT_TOKEN",
+	"SLACK_SIGNING_SECRET",
+	"SLACK_APP_TOKEN",
+}
+
+func TestComposeSharedEnvironment(t *testing.T) {
+	p := loadCompose(t, nil)
+	worker, starter := service(t, p, "worker"), service(t, p, "starter")
+	for _, name := range shared {
+		w, wok := env(worker, name)
+		s, sok := env(starter, name)
+		switch {
+		case !wok:
+			t.Errorf("worker: %s not set", name)
+		case !sok:
+			t.Errorf("starter: %s not set", name)
+		case w != s:
+			t.Errorf("%s: worker has %q, starter has %q; they must agree", name, w, s)
+		}
+	}
+}
+
+// TestComposeHostEnvironment checks the settings users give through their
+// own environment (or a .env file): passed through when set, a working
+// default when not.
+func TestComposeHostEnvironment(t *testing.T) {
+	both := []string{"worker", "starter"}
+	tests := []struct {
+		name     string
+		def      string // value when the host does not set it
+		services []string
+	}{
+		{"BREACHFLOW_TASK_QUEUE", "breachflow", both},
+		// The sandbox recognises the worker's links by this prefix.
+		{"BREACHFLOW_PUBLIC_URL", "http://starter:8080", []string{"worker", "starter", "sandbox"}},
+		{"BREACHFLOW_LINK_SECRET", "", both}, // the sandbox-only key
+		{"BREACHFLOW_MAIL_FROM", "security@example.com", both},
+		{"BREACHFLOW_MAIL_FROM_NAME", "breachflow", both},
+		{"SENDGRID_API_KEY", "", both}, // empty credentials = sandbox
+		{"SENDGRID_WEBHOOK_PUBLIC_KEY", "", both},
+		{"TWILIO_ACCOUNT_SID", "", both},
+		{"TWILIO_AUTH_TOKEN", "", both},
+		{"TWILIO_FROM_NUMBER", "", both},
+		{"SLACK_BOT_TOKEN", "", both},
+		{"SLACK_SIGNING_SECRET", "", both},
+		{"SLACK_APP_TOKEN", "", both},
+	}
+	host := map[string]string{}
+	for _, tt := range tests {
+		host[tt.name] = "from-host-" + strings.ToLower(tt.name)
+	}
+	unset, set := loadCompose(t, nil), loadCompose(t, host)
+	for _, tt := range tests {
+		for _, svc := range tt.services {
+			if got, _ := env(service(t, unset, svc), tt.name); got != tt.def {
+				t.Errorf("%s: %s = %q when the host does not set it, want %q", svc, tt.name, got, tt.def)
+			}
+			if got, _ := env(service(t, set, svc), tt.name); got != host[tt.name] {
+				t.Errorf("%s: %s = %q when the host sets %q: not passed through", svc, tt.name, got, host[tt.name])
+			}
+		}
+	}
+}
+
+func TestComposeListsVolume(t *testing.T) {
+	p := loadCompose(t, nil)
+	sources := map[string]string{}
+	for _, svc := range []string{"worker", "starter"} {
+		s := service(t, p, svc)
+		dir, ok := env(s, "BREACHFLOW_LIST_DIR")
+		if !ok {
+			t.Errorf("%s: BREACHFLOW_LIST_DIR not set", svc)
+			continue
+		}
+		i := slices.IndexFunc(s.Volumes, func(v types.ServiceVolumeConfig) bool { return v.Target == dir })
+		if i < 0 {
+			t.Errorf("%s: nothing mounted on BREACHFLOW_LIST_DIR=%s", svc, dir)
+			continue
+		}
+		v := s.Volumes[i]
+		if v.Type != types.VolumeTypeVolume {
+			t.Errorf("%s: %s is a %s mount, want a named volume", svc, dir, v.Type)
+		}
+		if _, declared := p.Volumes[v.Source]; !declared {
+			t.Errorf("%s: volume %q is not declared under volumes:", svc, v.Source)
+		}
+		if svc == "starter" && v.ReadOnly {
+			t.Errorf("starter: %s is read-only, but the starter stores the lists", dir)
+		}
+		sources[svc] = v.Source
+	}
+	if sources["worker"] != sources["starter"] {
+		t.Errorf("lists: worker mounts volume %q, starter %q; the worker reads what the starter stores", sources["worker"], sources["starter"])
+	}
+}
+
+func TestComposeDependsOnTemporal(t *testing.T) {
+	p := loadCompose(t, nil)
+	for _, svc := range []string{"worker", "starter", "temporal-ui"} {
+		dep, ok := service(t, p, svc).DependsOn["temporal"]
+		switch {
+		case !ok:
+			t.Errorf("%s: does not depend on temporal", svc)
+		case dep.Condition != types.ServiceConditionHealthy:
+			t.Errorf("%s: depends on temporal with condition %q, want %s", svc, dep.Condition, types.ServiceConditionHealthy)
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package frontdoor
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/twilio/twilio-go/twiml"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/breachflow/breachflow/internal/linktoken"
+	"github.com/breachflow/breachflow/runbooks"
+	"github.com/breachflow/breachflow/workflows"
+)
+
+// What the call says. Japanese first (the recipients are in Japan), read by
+// Twilio's ja-JP text-to-speech.
+const (
+	sayAsk = "こちらは、先日誤って個人情報を含むメールをお送りしてしまった事業者です。大変申し訳ございません。" +
+		"お手数ですが、そのメールと添付ファイルを削除してください。" +
+		"削除がお済みでしたら、1を押してください。折り返しのお電話をご希望の場合は、2を押してください。"
+	sayThanks   = "削除のご連絡をありがとうございました。ご協力に感謝いたします。失礼いたします。"
+	sayCallback = "承知いたしました。担当者から折り返しお電話いたします。失礼いたします。"
+	sayGoodbye  = "改めてご連絡いたします。失礼いたします。"
+)
+
+func (s *Server) twilioRoutes() {
+	s.mux.HandleFunc("POST /webhooks/twilio/voice/twiml", s.twilioVerified(s.voiceTwiML))
+	s.mux.HandleFunc("POST /webhooks/twilio/voice/gather", s.twilioVerified(s.voiceGather))
+	s.mux.HandleFunc("POST /webhooks/twilio/voice/status", s.twilioVerified(s.voiceStatus))
+	s.mux.HandleFunc("POST /webhooks/twilio/sms/status", s.twilioVerified(s.smsStatus))
+}
+
+type twilioHandler func(w http.ResponseWriter, r *http.Request, c linktoken.Claims)
+
+// twilioVerified checks X-Twilio-Signature against the public URL Twilio
+// called, then the correlation token, before the handler runs.
+func (s *Server) twilioVerified(h twilioHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.twilio == nil {
+			http.Error(w, "twilio webhooks not configured", http.StatusServiceUnavailable)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		params := make(map[string]string, len(r.PostForm))
+		for k, v := range r.PostForm {
+			if len(v) > 0 {
+				params[k] = v[0]
+			}
+		}
+		full := s.cfg.PublicURL + r.URL.RequestURI()
+		if !s.twilio.Validate(full, params, r.Header.Get("X-Twilio-Signature")) {
+			s.cfg.Logger.Warn("twilio webhook refused: bad signature", "path", r.URL.Path)
+			http.Error(w, "bad signature", http.StatusForbidden)
+			return
+		}
+		c, err := s.cfg.Links.Verify(r.URL.Query().Get("t"), linktoken.PurposeVoice, s.cfg.Now())
+		if err != nil {
+			s.cfg.Logger.Warn("twilio webhook refused: bad token", "path", r.URL.Path, "reason", err.Error())
+			http.Error(w, "bad token", http.StatusForbidden)
+			return
+		}
+		if key := r.Header.Get("I-Twilio-Idempotency-Token"); key != "" && !s.twilioSeen.Add(r.URL.Path+"|"+key) {
+			s.replayLastTwiML(w, r, c, h)
+			return
+		}
+		h(w, r, c)
+	}
+}
+
+// replayLastTwiML answers a retried delivery without signalling again. For
+// TwiML requests the answer is recomputed (it is pure); status callbacks
+// just get 204.
+func (s *Server) replayLastTwiML(w http.ResponseWriter, r *http.Request, c linktoken.Claims, h twilioHandler) {
+	if r.URL.Path == "/webhooks/twilio/voice/twiml" {
+		h(w, r, c)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func writeTwiML(w http.ResponseWriter, verbs ...twiml.Element) {
+	xml, err := twiml.Voice(verbs)
+	if err != nil {
+		http.Error(w, "twiml", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	_, _ = w.Write([]byte(xml))
+}
+
+func say(text string) *twiml.VoiceSay { return &twiml.VoiceSay{Message: text, Language: "ja-JP"} }
+
+// voiceURL builds our own webhook URL for the same call (token kept).
+func (s *Server) voiceURL(r *http.Request, path string, repeat int) string {
+	q := url.Values{"t": {r.URL.Query().Get("t")}, "r": {strconv.Itoa(repeat)}}
+	return s.cfg.PublicURL + path + "?" + q.Encode()
+}
+
+// voiceTwiML is what the call plays: the request, then a one-digit question.
+// Silence repeats the question once (r=1), then says goodbye.
+func (s *Server) voiceTwiML(w http.ResponseWriter, r *http.Request, _ linktoken.Claims) {
+	repeat, _ := strconv.Atoi(r.URL.Query().Get("r"))
+	gather := &twiml.VoiceGather{
+		Input: "dtmf", NumDigits: "1", Timeout: "8", Method: "POST",
+		Action: s.voiceURL(r, "/webhooks/twilio/voice/gather", repeat), ActionOnEmptyResult: "true",
+		InnerElements: []twiml.Element{say(sayAsk)},
+	}
+	writeTwiML(w, gather)
+}
+
+// voiceGather receives the key pressed: 1 confirms deletion by phone, 2
+// asks for a call back, anything else or silence repeats once.
+func (s *Server) voiceGather(w http.ResponseWriter, r *http.Request, c linktoken.Claims) {
+	digits := r.PostForm.Get("Digits")
+	callSID := r.PostForm.Get("CallSid")
+	repeat, _ := strconv.Atoi(r.URL.Query().Get("r"))
+	ev := workflows.Evidence{Source: "voice", CallSID: callSID, Digits: digits, ReceivedAt: s.cfg.Now().UTC()}
+	switch digits {
+	case "1":
+		if !s.signal(w, r, c.WorkflowID, workflows.SignalConfirmation, workflows.Confirmation{Channel: runbooks.ConfirmPhone, Evidence: ev}) {
+			return
+		}
+		writeTwiML(w, say(sayThanks), &twiml.VoiceHangup{})
+	case "2":
+		ev.EventID = callSID + ":callback"
+		if !s.signal(w, r, c.WorkflowID, workflows.SignalDelivery, workflows.DeliveryEvent{Channel: runbooks.ChannelVoice, Kind: workflows.DeliveryCallbackRequested, Attempt: c.Attempt, Evidence: ev}) {
+			return
+		}
+		writeTwiML(w, say(sayCallback), &twiml.VoiceHangup{})
+	default:
+		if repeat < 1 {
+			writeTwiML(w, &twiml.VoiceRedirect{Url: s.voiceURL(r, "/webhooks/twilio/voice/twiml", repeat+1), Method: "POST"})
+			return
+		}
+		ev.EventID = callSID + ":no-response"
+		if !s.signal(w, r, c.WorkflowID, workflows.SignalDelivery, workflows.DeliveryEvent{Channel: runbooks.ChannelVoice, Kind: workflows.DeliveryNoResponse, Attempt: c.Attempt, Evidence: ev}) {
+			return
+		}
+		writeTwiML(w, say(sayGoodbye), &twiml.VoiceHangup{})
+	}
+}
+
+// voiceStatus turns Twilio's call status callbacks into delivery events.
+func (s *Server) voiceStatus(w http.ResponseWriter, r *http.Request, c linktoken.Claims) {
+	status := r.PostForm.Get("CallStatus")
+	var kind workflows.DeliveryKind
+	switch status {
+	case "completed":
+		kind = workflows.DeliveryCompleted
+	case "no-answer":
+		kind = workflows.DeliveryNoAnswer
+	case "busy":
+		kind = workflows.DeliveryBusy
+	case "failed", "canceled":
+		kind = workflows.DeliveryFailed
+	default: // queued, initiated, ringing, in-progress
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	sid := r.PostForm.Get("CallSid")
+	ev := workflows.DeliveryEvent{Channel: runbooks.ChannelVoice, Kind: kind, Attempt: c.Attempt,
+		Evidence: workflows.Evidence{Source: "twilio", CallSID: sid, EventID: sid + ":" + status, ReceivedAt: s.cfg.Now().UTC()}}
+	if s.signal(w, r, c.WorkflowID, workflows.SignalDelivery, ev) {
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// smsStatus turns SMS status callbacks into delivery events.
+func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request, c linktoken.Claims) {
+	status := r.PostForm.Get("MessageStatus")
+	var kind workflows.DeliveryKind
+	switch status {
+	case "delivered":
+		kind = workflows.DeliveryDelivered
+	case "undelivered", "failed":
+		kind = workflows.DeliveryFailed
+	default:
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	sid := r.PostForm.Get("MessageSid")
+	ev := workflows.DeliveryEvent{Channel: runbooks.ChannelSMS, Kind: kind, Attempt: c.Attempt,
+		Evidence: workflows.Evidence{Source: "twilio", EventID: sid + ":" + status, ReceivedAt: s.cfg.Now().UTC()}}
+	if s.signal(w, r, c.WorkflowID, workflows.SignalDelivery, ev) {
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// signal sends a signal, answering the request itself on failure: a closed
+// Recall is fine (204: nothing left to do), anything else is 503 so the
+// provider retries.
+func (s *Server) signal(w http.ResponseWriter, r *http.Request, workflowID, name string, arg any) bool {
+	err := s.cfg.Temporal.SignalWorkflow(r.Context(), workflowID, "", name, arg)
+	var notFound *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &notFound):
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		s.cfg.Logger.Error("signal workflow", "workflow_id", workflowID, "signal", name, "error", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+	}
+	return false
+}
