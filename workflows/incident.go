@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/runbooks"
 )
 
 // DefaultRecallConcurrency is the sliding window of Recall workflows running
@@ -24,6 +25,12 @@ type IncidentCarry struct {
 	Running    int                 `json:"running"`
 	Counts     RecallCounts        `json:"counts"`
 	Recipients []RecipientProgress `json:"recipients"`
+	// LastDay and PrevDay are the counts at the last two daily boundaries
+	// (the daily report's hour), for day-over-day deltas.
+	LastDay   RecallCounts `json:"last_day"`
+	LastDayAt time.Time    `json:"last_day_at,omitempty"`
+	PrevDay   RecallCounts `json:"prev_day"`
+	PrevDayAt time.Time    `json:"prev_day_at,omitempty"`
 }
 
 // RecipientProgress is the Incident's compact record of one recipient.
@@ -112,6 +119,7 @@ func (i *incident) setup(ctx workflow.Context) error {
 }
 
 func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
+	workflow.Go(ctx, i.dailyBoundaries)
 	i.publish(ctx)
 	for {
 		i.fillWindow(ctx)
@@ -141,6 +149,46 @@ func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
 			return IncidentResult{}, i.continueAsNew(ctx)
 		}
 	}
+}
+
+// dailyBoundaries snapshots the counts at every daily boundary (the daily
+// report's hour and zone; 18:00 Asia/Tokyo when the runbook has none), so
+// status shows "+1 since yesterday".
+func (i *incident) dailyBoundaries(ctx workflow.Context) {
+	at, zone := runbooks.ClockTime(18*60), "Asia/Tokyo"
+	if dr := i.in.Runbook.Runbook.Phases.DailyReport; dr != nil {
+		at, zone = dr.At, dr.TimeZone
+	}
+	for {
+		now := workflow.Now(ctx)
+		next, err := nextDaily(now, at, zone)
+		if err != nil {
+			workflow.GetLogger(ctx).Error("daily boundary", "error", err)
+			return
+		}
+		if err := workflow.NewTimerWithOptions(ctx, next.Sub(now), workflow.TimerOptions{
+			Summary: "daily boundary " + next.Format("2006-01-02 15:04 MST"),
+		}).Get(ctx, nil); err != nil {
+			return
+		}
+		i.carry.PrevDay, i.carry.PrevDayAt = i.carry.LastDay, i.carry.LastDayAt
+		i.carry.LastDay, i.carry.LastDayAt = i.carry.Counts, workflow.Now(ctx)
+		i.dirty = true
+	}
+}
+
+// nextDaily is the next instant strictly after now at clock time at in zone.
+func nextDaily(now time.Time, at runbooks.ClockTime, zone string) (time.Time, error) {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return now, fmt.Errorf("time zone %q: %w", zone, err)
+	}
+	l := now.In(loc)
+	t := time.Date(l.Year(), l.Month(), l.Day(), at.Minutes()/60, at.Minutes()%60, 0, 0, loc)
+	if !t.After(now) {
+		t = time.Date(l.Year(), l.Month(), l.Day()+1, at.Minutes()/60, at.Minutes()%60, 0, 0, loc)
+	}
+	return t, nil
 }
 
 func (i *incident) canSuggested(ctx workflow.Context) bool {
@@ -260,6 +308,16 @@ func (i *incident) count(rp RecipientProgress, d int) {
 	}
 }
 
+// minus returns c - p, count by count.
+func (c RecallCounts) minus(p RecallCounts) RecallCounts {
+	return RecallCounts{
+		Total: c.Total - p.Total, Pending: c.Pending - p.Pending, Requested: c.Requested - p.Requested,
+		EmailConfirmed: c.EmailConfirmed - p.EmailConfirmed, PhoneConfirmed: c.PhoneConfirmed - p.PhoneConfirmed,
+		Confirmed: c.Confirmed - p.Confirmed, Unreachable: c.Unreachable - p.Unreachable,
+		ClosedByOperator: c.ClosedByOperator - p.ClosedByOperator,
+	}
+}
+
 func (i *incident) settled() int {
 	c := i.carry.Counts
 	return c.Confirmed + c.Unreachable + c.ClosedByOperator
@@ -316,6 +374,12 @@ func (i *incident) status() IncidentStatus {
 		IncidentID: i.in.IncidentID, Runbook: i.in.Runbook.Runbook.ID, RunbookSHA256: i.in.Runbook.SHA256,
 		Title: i.in.Facts.Title, Phase: i.carry.Phase, DeclaredAt: i.in.DeclaredAt, Recall: i.carry.Counts,
 		Unreachable: []string{},
+	}
+	if !i.carry.LastDayAt.IsZero() {
+		// The first boundary compares with the start (all zero).
+		d := i.carry.LastDay.minus(i.carry.PrevDay)
+		s.SinceYesterday = &d
+		s.DayBoundaryAt = i.carry.LastDayAt
 	}
 	for idx, rp := range i.carry.Recipients {
 		if rp.State == StateUnreachable {

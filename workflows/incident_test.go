@@ -48,8 +48,6 @@ func closeIncident(env *testsuite.TestWorkflowEnvironment) {
 func TestIncident_EveryRecipientIsRecalledAndCountedExactly(t *testing.T) {
 	const n = 53
 	env := newEnv()
-	env.RegisterWorkflow(workflows.Incident)
-	env.RegisterWorkflow(workflows.Recall)
 	// Everyone is asked once; R00053, who never confirms, is reminded twice more.
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m")).Times(n + 2)
 
@@ -85,8 +83,6 @@ func TestIncident_EveryRecipientIsRecalledAndCountedExactly(t *testing.T) {
 func TestIncident_SlidingWindowBoundsRunningRecalls(t *testing.T) {
 	const n, window = 12, 5
 	env := newEnv()
-	env.RegisterWorkflow(workflows.Incident)
-	env.RegisterWorkflow(workflows.Recall)
 	var mu sync.Mutex  // activities run on their own goroutines
 	var asked []string // recall workflow IDs, in the order requests went out
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(
@@ -131,8 +127,6 @@ func TestIncident_SlidingWindowBoundsRunningRecalls(t *testing.T) {
 
 func TestIncident_CloseNeedsWhoAndWhy(t *testing.T) {
 	env := newEnv()
-	env.RegisterWorkflow(workflows.Incident)
-	env.RegisterWorkflow(workflows.Recall)
 	in := incidentInput(0, 1)
 	in.WrongRecipients = nil
 	var rejected error
@@ -154,8 +148,6 @@ func TestIncident_CloseNeedsWhoAndWhy(t *testing.T) {
 
 func TestIncident_ContinuesAsNewWithoutLosingProgress(t *testing.T) {
 	env := newEnv()
-	env.RegisterWorkflow(workflows.Incident)
-	env.RegisterWorkflow(workflows.Recall)
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m"))
 	env.SetContinueAsNewSuggested(true)
 

@@ -98,6 +98,11 @@ type IncidentStatus struct {
 	Phase         string       `json:"phase"`
 	DeclaredAt    time.Time    `json:"declared_at"`
 	Recall        RecallCounts `json:"recall"`
+	// SinceYesterday is the day-over-day change of each count, as of the
+	// last daily boundary (the daily report's hour) at DayBoundaryAt,
+	// against the boundary a day before; nil before the first boundary.
+	SinceYesterday *RecallCounts `json:"recall_since_yesterday,omitempty"`
+	DayBoundaryAt  time.Time     `json:"day_boundary_at,omitempty"`
 	// Unreachable lists the opaque IDs of recipients in state unreachable.
 	Unreachable []string `json:"unreachable_ids"`
 }

@@ -30,6 +30,7 @@ func newEnv() *testsuite.TestWorkflowEnvironment {
 	// Recalls are abandoned children that outlive a closed Incident (an
 	// unreachable recipient's task stays open): do not wait for them.
 	env.SetDetachedChildWait(false)
+	workflows.Register(env)
 	return env
 }
 
@@ -65,7 +66,6 @@ func confirmByLink(at time.Time) workflows.Confirmation {
 
 func TestRecall_EmailConfirmationAfterFirstRequestConfirms(t *testing.T) {
 	env := newEnv()
-	env.RegisterWorkflow(workflows.Recall)
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("msg-1")).Once()
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(workflows.SignalConfirmation, confirmByLink(env.Now()))
@@ -87,7 +87,6 @@ func TestRecall_EmailConfirmationAfterFirstRequestConfirms(t *testing.T) {
 
 func TestRecall_RemindsOnScheduleThenUnreachableUntilLateConfirmation(t *testing.T) {
 	env := newEnv()
-	env.RegisterWorkflow(workflows.Recall)
 	var attempts []int
 	var sendTimes []time.Duration
 	start := env.Now()
@@ -123,7 +122,6 @@ func TestRecall_RemindsOnScheduleThenUnreachableUntilLateConfirmation(t *testing
 
 func TestRecall_BounceMakesRecipientUnreachableAtOnce(t *testing.T) {
 	env := newEnv()
-	env.RegisterWorkflow(workflows.Recall)
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m")).Once()
 	var st workflows.RecallStatus
 	env.RegisterDelayedCallback(func() {
@@ -146,7 +144,6 @@ func TestRecall_BounceMakesRecipientUnreachableAtOnce(t *testing.T) {
 
 func TestRecall_DuplicateConfirmationsAndEventsAreRecordedOnce(t *testing.T) {
 	env := newEnv()
-	env.RegisterWorkflow(workflows.Recall)
 	policy := emailOnly()
 	policy.Confirm = []runbooks.Confirmation{runbooks.ConfirmEmail, runbooks.ConfirmPhone}
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m"))
@@ -173,7 +170,6 @@ func TestRecall_DuplicateConfirmationsAndEventsAreRecordedOnce(t *testing.T) {
 
 func TestRecall_NoAddressExhaustsChannelWithoutRetrying(t *testing.T) {
 	env := newEnv()
-	env.RegisterWorkflow(workflows.Recall)
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(
 		activities.SendResult{}, temporal.NewNonRetryableApplicationError("no address", activities.ErrTypeNoAddress, nil)).Once()
 	var st workflows.RecallStatus
