@@ -58,6 +58,11 @@ func (r *recorder) all() []signal {
 
 var now = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 
+const (
+	publicURL   = "https://breach.example.com"
+	twilioToken = "twiliotoken0123456789"
+)
+
 func newServer(t *testing.T) (*frontdoor.Server, *recorder, *linktoken.Signer) {
 	t.Helper()
 	links, err := linktoken.NewSigner("test-secret-test-secret-test-secret")
@@ -67,6 +72,7 @@ func newServer(t *testing.T) (*frontdoor.Server, *recorder, *linktoken.Signer) {
 	rec := &recorder{}
 	s, err := frontdoor.New(frontdoor.Config{
 		Temporal: rec, Links: links, SendGridPublicKey: config.SandboxSendGridWebhookPublicKey,
+		PublicURL: publicURL, TwilioAuthToken: twilioToken,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
 	})
 	if err != nil {

@@ -1,0 +1,223 @@
+package frontdoor_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breachflow/breachflow/internal/linktoken"
+	"github.com/breachflow/breachflow/workflows"
+)
+
+// twilioSign computes X-Twilio-Signature as Twilio does: base64 of
+// HMAC-SHA1(auth token, full URL + each sorted key and value).
+func twilioSign(token, fullURL string, form url.Values) string {
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	s := fullURL
+	for _, k := range keys {
+		for _, v := range form[k] {
+			s += k + v
+		}
+	}
+	m := hmac.New(sha1.New, []byte(token))
+	m.Write([]byte(s))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+type twiML struct {
+	Say      []say     `xml:"Say"`
+	Gather   *gather   `xml:"Gather"`
+	Redirect string    `xml:"Redirect"`
+	Hangup   *struct{} `xml:"Hangup"`
+}
+
+type gather struct {
+	Action    string `xml:"action,attr"`
+	NumDigits string `xml:"numDigits,attr"`
+	Say       []say  `xml:"Say"`
+}
+
+type say struct {
+	Language string `xml:"language,attr"`
+	Text     string `xml:",chardata"`
+}
+
+// TwiML attribute order is not stable (twilio-go builds it from maps):
+// parse, never compare strings.
+func parseTwiML(t *testing.T, body string) twiML {
+	t.Helper()
+	var r twiML
+	if err := xml.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatalf("TwiML does not parse: %v\n%s", err, body)
+	}
+	return r
+}
+
+func postTwilio(s http.Handler, path string, form url.Values, sign func(full string) string) (int, string) {
+	body, hdr := form2(form)
+	hdr.Set("X-Twilio-Signature", sign(publicURL+path))
+	w := do(s, "POST", path, body, hdr)
+	return w.Code, w.Body.String()
+}
+
+func form2(v url.Values) (*strings.Reader, http.Header) {
+	return strings.NewReader(v.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+}
+
+func TestTwilioVoiceCall(t *testing.T) {
+	s, rec, links := newServer(t)
+	tok := url.QueryEscape(token(t, links, linktoken.PurposeVoice, now.Add(time.Hour)))
+	good := func(form url.Values) func(string) string {
+		return func(full string) string { return twilioSign(twilioToken, full, form) }
+	}
+	call := url.Values{"CallSid": {"CA0001"}, "AccountSid": {"AC1"}, "CallStatus": {"in-progress"}}
+
+	// The call fetches its TwiML: Japanese speech inside a one-digit Gather
+	// whose action is an absolute URL on the public base.
+	code, body := postTwilio(s, "/webhooks/twilio/voice/twiml?t="+tok, call, good(call))
+	if code != 200 {
+		t.Fatalf("twiml = %d %s", code, body)
+	}
+	tw := parseTwiML(t, body)
+	if tw.Gather == nil || tw.Gather.NumDigits != "1" || !strings.HasPrefix(tw.Gather.Action, publicURL+"/webhooks/twilio/voice/gather?") {
+		t.Fatalf("gather = %+v", tw.Gather)
+	}
+	if len(tw.Gather.Say) != 1 || tw.Gather.Say[0].Language != "ja-JP" || !strings.Contains(tw.Gather.Say[0].Text, "1を押して") {
+		t.Fatalf("say = %+v", tw.Gather.Say)
+	}
+	gatherPath := strings.TrimPrefix(tw.Gather.Action, publicURL)
+
+	tests := []struct {
+		name       string
+		digits     string
+		path       string
+		wantSignal string
+		wantKind   workflows.DeliveryKind
+		check      func(t *testing.T, tw twiML)
+	}{
+		{"1 confirms deletion by phone", "1", gatherPath, workflows.SignalConfirmation, "", func(t *testing.T, tw twiML) {
+			if tw.Hangup == nil || len(tw.Say) == 0 {
+				t.Errorf("want thanks and hangup: %+v", tw)
+			}
+		}},
+		{"2 asks for a call back", "2", gatherPath, workflows.SignalDelivery, workflows.DeliveryCallbackRequested, nil},
+		{"silence repeats the question once", "", gatherPath, "", "", func(t *testing.T, tw twiML) {
+			if !strings.Contains(tw.Redirect, "r=1") {
+				t.Errorf("want a redirect to the repeat: %+v", tw)
+			}
+		}},
+		{"another key on the repeat ends the call", "7", strings.Replace(gatherPath, "r=0", "r=1", 1), workflows.SignalDelivery, workflows.DeliveryNoResponse, func(t *testing.T, tw twiML) {
+			if tw.Hangup == nil {
+				t.Errorf("want hangup: %+v", tw)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(rec.all())
+			f := url.Values{"CallSid": {"CA0001"}, "Digits": {tt.digits}}
+			code, body := postTwilio(s, tt.path, f, good(f))
+			if code != 200 {
+				t.Fatalf("gather = %d %s", code, body)
+			}
+			sigs := rec.all()[before:]
+			if tt.wantSignal == "" {
+				if len(sigs) != 0 {
+					t.Fatalf("signals = %+v, want none", sigs)
+				}
+			} else {
+				if len(sigs) != 1 || sigs[0].Name != tt.wantSignal || sigs[0].WorkflowID != "INC-1/recall/R00001" {
+					t.Fatalf("signals = %+v", sigs)
+				}
+				if c, ok := sigs[0].Arg.(workflows.Confirmation); ok && (c.Evidence.CallSID != "CA0001" || c.Evidence.Digits != "1") {
+					t.Errorf("evidence = %+v", c.Evidence)
+				}
+				if e, ok := sigs[0].Arg.(workflows.DeliveryEvent); ok && e.Kind != tt.wantKind {
+					t.Errorf("kind = %s, want %s", e.Kind, tt.wantKind)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, parseTwiML(t, body))
+			}
+		})
+	}
+}
+
+func TestTwilioWebhooksRefuseForgedRequests(t *testing.T) {
+	s, rec, links := newServer(t)
+	tok := url.QueryEscape(token(t, links, linktoken.PurposeVoice, now.Add(time.Hour)))
+	emailTok := url.QueryEscape(token(t, links, linktoken.PurposeEmailConfirm, now.Add(time.Hour)))
+	expired := url.QueryEscape(token(t, links, linktoken.PurposeVoice, now.Add(-time.Minute)))
+	f := url.Values{"CallSid": {"CA9"}, "Digits": {"1"}}
+	sign := func(token string, tamper func(string) string) func(string) string {
+		return func(full string) string { return twilioSign(token, tamper(full), f) }
+	}
+	same := func(s string) string { return s }
+	tests := []struct {
+		name string
+		path string
+		sign func(string) string
+		want int
+	}{
+		{"wrong auth token", "/webhooks/twilio/voice/gather?t=" + tok, sign("not-the-token", same), 403},
+		{"signed for another URL", "/webhooks/twilio/voice/gather?t=" + tok, sign(twilioToken, func(s string) string { return strings.Replace(s, "gather", "status", 1) }), 403},
+		{"signed over the internal host, not the public URL", "/webhooks/twilio/voice/gather?t=" + tok, sign(twilioToken, func(s string) string { return strings.Replace(s, publicURL, "http://127.0.0.1:8080", 1) }), 403},
+		{"unsigned", "/webhooks/twilio/voice/gather?t=" + tok, func(string) string { return "" }, 403},
+		{"valid signature, token for e-mail links", "/webhooks/twilio/voice/gather?t=" + emailTok, sign(twilioToken, same), 403},
+		{"valid signature, expired token", "/webhooks/twilio/voice/gather?t=" + expired, sign(twilioToken, same), 403},
+		{"valid signature, no token", "/webhooks/twilio/voice/gather", sign(twilioToken, same), 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _ := postTwilio(s, tt.path, f, tt.sign)
+			if code != tt.want {
+				t.Fatalf("status = %d, want %d", code, tt.want)
+			}
+			if n := len(rec.all()); n != 0 {
+				t.Fatalf("%d signals sent, want none", n)
+			}
+		})
+	}
+}
+
+func TestTwilioStatusCallbacks(t *testing.T) {
+	s, rec, links := newServer(t)
+	tok := url.QueryEscape(token(t, links, linktoken.PurposeVoice, now.Add(time.Hour)))
+	path := "/webhooks/twilio/voice/status?t=" + tok
+	for _, status := range []string{"initiated", "ringing", "no-answer"} {
+		f := url.Values{"CallSid": {"CA7"}, "CallStatus": {status}}
+		body, hdr := form2(f)
+		hdr.Set("X-Twilio-Signature", twilioSign(twilioToken, publicURL+path, f))
+		hdr.Set("I-Twilio-Idempotency-Token", "idem-"+status)
+		if w := do(s, "POST", path, body, hdr); w.Code != http.StatusNoContent {
+			t.Fatalf("%s: status %d", status, w.Code)
+		}
+	}
+	// Twilio retries the no-answer callback with the same idempotency token.
+	f := url.Values{"CallSid": {"CA7"}, "CallStatus": {"no-answer"}}
+	body, hdr := form2(f)
+	hdr.Set("X-Twilio-Signature", twilioSign(twilioToken, publicURL+path, f))
+	hdr.Set("I-Twilio-Idempotency-Token", "idem-no-answer")
+	if w := do(s, "POST", path, body, hdr); w.Code != http.StatusNoContent {
+		t.Fatalf("retry: status %d", w.Code)
+	}
+	sigs := rec.all()
+	if len(sigs) != 1 {
+		t.Fatalf("signals = %+v, want exactly the no-answer", sigs)
+	}
+	ev := sigs[0].Arg.(workflows.DeliveryEvent)
+	if ev.Kind != workflows.DeliveryNoAnswer || ev.Evidence.EventID != "CA7:no-answer" {
+		t.Errorf("event = %+v", ev)
+	}
+}
