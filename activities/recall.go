@@ -64,7 +64,7 @@ func (a *Activities) EmailDeletionRequest(ctx context.Context, in DeletionReques
 	subject, text, html := deletionRequestEmail(in, r.Name, link)
 
 	m := mail.NewV3Mail()
-	m.SetFrom(a.From())
+	m.SetFrom(a.from())
 	m.Subject = subject
 	m.AddContent(mail.NewContent("text/plain", text), mail.NewContent("text/html", html))
 	p := mail.NewPersonalization()
@@ -100,8 +100,8 @@ func (a *Activities) recipient(ctx context.Context, ref recipients.ListRef, id s
 // FromAddress is the sender of our e-mails.
 type FromAddress struct{ Name, Email string }
 
-// From returns the sender as a SendGrid address.
-func (a *Activities) From() *mail.Email {
+// from returns the sender as a SendGrid address.
+func (a *Activities) from() *mail.Email {
 	return mail.NewEmail(a.Sender.Name, a.Sender.Email)
 }
 

@@ -45,6 +45,9 @@ type recall struct {
 	// outcomes holds how each call attempt ended, by attempt number.
 	outcomes  map[int]DeliveryKind
 	seenEvent map[string]bool
+	// reports are progress signals to the parent not yet acknowledged; the
+	// workflow must not complete before they are, or the last is dropped.
+	reports []workflow.Future
 }
 
 func newRecall(in RecallInput) *recall {
@@ -143,7 +146,18 @@ func (r *recall) run(ctx workflow.Context) (RecallStatus, error) {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return r.status, err
 	}
+	r.flushReports(ctx)
 	return r.status, nil
+}
+
+// flushReports waits until the parent has every progress signal.
+func (r *recall) flushReports(ctx workflow.Context) {
+	for _, f := range r.reports {
+		if err := f.Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("progress not delivered to the incident", "error", err)
+		}
+	}
+	r.reports = nil
 }
 
 // done reports whether the recipient is closed, or meets the runbook's
@@ -432,7 +446,16 @@ func (r *recall) report(ctx workflow.Context) {
 		RecipientID: r.in.RecipientID, Index: r.in.Index, Seq: r.seq, State: r.status.State,
 		Requested: r.requested, EmailConfirmed: r.confirmed[runbooks.ConfirmEmail], PhoneConfirmed: r.confirmed[runbooks.ConfirmPhone],
 	}
-	// Fire and forget: the signal is durable once the command is recorded,
-	// and the parent ignores stale sequence numbers.
-	workflow.SignalExternalWorkflow(ctx, r.in.ParentWorkflowID, "", SignalRecallProgress, p)
+	// The parent ignores stale sequence numbers, so order does not matter;
+	// but a signal still in flight when the workflow completes is dropped.
+	r.reports = append(r.reports, workflow.SignalExternalWorkflow(ctx, r.in.ParentWorkflowID, "", SignalRecallProgress, p))
+	if len(r.reports) > 16 {
+		pending := r.reports[:0]
+		for _, f := range r.reports {
+			if !f.IsReady() {
+				pending = append(pending, f)
+			}
+		}
+		r.reports = pending
+	}
 }

@@ -157,7 +157,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	if err != nil {
 		t.Fatalf("activities: %v", err)
 	}
-	w := worker.New(c, taskQueue, worker.Options{Logger: quietLogger{}})
+	w := worker.New(c, taskQueue, worker.Options{})
 	workflows.Register(w)
 	w.RegisterActivity(acts)
 	if err := w.Start(); err != nil {
