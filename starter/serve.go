@@ -40,6 +40,7 @@ func cmdServe(ctx context.Context, logger *slog.Logger, args []string) error {
 	}
 	fd, err := frontdoor.New(frontdoor.Config{
 		Temporal: c, Links: links, SendGridPublicKey: cfg.SendGrid.WebhookPublicKey, Logger: logger,
+		PublicURL: cfg.PublicURL, TwilioAuthToken: cfg.Twilio.AuthToken,
 	})
 	if err != nil {
 		return err

@@ -72,12 +72,12 @@ http_ok() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET %s HTTP/1.0\r\n\r\n'
 wait_for "starter serve" http_ok 8080 /healthz
 wait_for "the sandbox" http_ok 8090 /sim/stats
 
-id=$("$BIN/starter" start --runbook missend --recipients runbooks/examples/missend-53.csv \
+id=$("$BIN/starter" start --runbook runbooks/examples/missend-demo.yaml --recipients runbooks/examples/missend-53.csv \
   --title "会員データファイルの誤送信 (demo)" --what "member data file (demo)" --by demo)
 
 cat <<MSG
 
-  breachflow demo is running: incident $id (runbook missend, 53 wrong recipients)
+  breachflow demo is running: incident $id (runbook missend-demo: seed 000 with minutes for days; 53 wrong recipients)
 
   Temporal UI:   http://localhost:$UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows/$id
   All recalls:   http://localhost:$UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows?query=BreachIncidentID%3D%22$id%22

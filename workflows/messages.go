@@ -102,7 +102,7 @@ type IncidentStatus struct {
 	// last daily boundary (the daily report's hour) at DayBoundaryAt,
 	// against the boundary a day before; nil before the first boundary.
 	SinceYesterday *RecallCounts `json:"recall_since_yesterday,omitempty"`
-	DayBoundaryAt  time.Time     `json:"day_boundary_at,omitempty"`
+	DayBoundaryAt  time.Time     `json:"day_boundary_at,omitzero"`
 	// Unreachable lists the opaque IDs of recipients in state unreachable.
 	Unreachable []string `json:"unreachable_ids"`
 }

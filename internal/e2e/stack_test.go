@@ -144,7 +144,8 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := frontdoor.New(frontdoor.Config{Temporal: c, Links: links, SendGridPublicKey: sb.SendGridPublicKey(), Logger: logger})
+	fd, err := frontdoor.New(frontdoor.Config{Temporal: c, Links: links, SendGridPublicKey: sb.SendGridPublicKey(), Logger: logger,
+		PublicURL: cfg.PublicURL, TwilioAuthToken: cfg.Twilio.AuthToken})
 	if err != nil {
 		t.Fatalf("front door: %v", err)
 	}

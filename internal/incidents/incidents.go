@@ -26,6 +26,14 @@ type Declaration struct {
 	WrongRecipients *recipients.ListRef
 	DeclaredBy      string
 	DeclaredAt      time.Time
+	// SlackChannel is where the incident message goes (the channel it was
+	// declared in); empty for none.
+	SlackChannel string
+}
+
+// Starter starts workflows; client.Client implements it.
+type Starter interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
 }
 
 // NewID returns a fresh incident ID, INC-YYYYMMDD-XXXXXX, with the date in
@@ -44,7 +52,7 @@ func NewID(now time.Time) string {
 var jst = time.FixedZone("JST", 9*3600)
 
 // Declare starts the Incident workflow and returns its ID.
-func Declare(ctx context.Context, c client.Client, taskQueue string, d Declaration) (string, error) {
+func Declare(ctx context.Context, c Starter, taskQueue string, d Declaration) (string, error) {
 	if d.IncidentID == "" {
 		d.IncidentID = NewID(time.Now())
 	}
@@ -60,6 +68,7 @@ func Declare(ctx context.Context, c client.Client, taskQueue string, d Declarati
 	in := workflows.IncidentInput{
 		IncidentID: d.IncidentID, Runbook: d.Runbook, Facts: d.Facts,
 		WrongRecipients: d.WrongRecipients, DeclaredBy: d.DeclaredBy, DeclaredAt: d.DeclaredAt,
+		SlackChannel: d.SlackChannel,
 	}
 	opts := client.StartWorkflowOptions{
 		ID:                       workflows.IncidentWorkflowID(d.IncidentID),

@@ -1,0 +1,75 @@
+package slackbot
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slack-go/slack"
+)
+
+// target is where a late answer goes: an ephemeral message to User in
+// Channel, or the request's response_url.
+type target struct {
+	Channel, User, ResponseURL string
+}
+
+// Message is a slash-command answer, as an acknowledgement body or a
+// response_url post.
+type Message struct {
+	ResponseType string `json:"response_type"` // "ephemeral": only the user sees it
+	Text         string `json:"text"`
+}
+
+// ephemeral is an acknowledgement that shows text to the requesting user
+// only (slash commands).
+func ephemeral(text string) Ack {
+	return Ack{Payload: Message{ResponseType: slack.ResponseTypeEphemeral, Text: text}}
+}
+
+// tell shows text to the user: chat.postEphemeral in the channel first,
+// then the response_url (which works where the bot is not a member).
+func (d *Dispatcher) tell(ctx context.Context, t target, text string) {
+	d.deliver(ctx, t, text, false)
+}
+
+// respond answers a slash command late: the response_url first, then
+// chat.postEphemeral.
+func (d *Dispatcher) respond(ctx context.Context, t target, text string) {
+	d.deliver(ctx, t, text, true)
+}
+
+func (d *Dispatcher) deliver(ctx context.Context, t target, text string, urlFirst bool) {
+	viaURL := func() error {
+		if t.ResponseURL == "" {
+			return fmt.Errorf("no response_url")
+		}
+		err := slack.PostWebhookCustomHTTPContext(ctx, t.ResponseURL, d.hc, &slack.WebhookMessage{
+			Text: text, ResponseType: slack.ResponseTypeEphemeral,
+		})
+		if err != nil {
+			return fmt.Errorf("post to response_url: %w", err)
+		}
+		return nil
+	}
+	viaEphemeral := func() error {
+		if t.Channel == "" || t.User == "" {
+			return fmt.Errorf("no channel to post in")
+		}
+		if _, err := d.cfg.Slack.PostEphemeralContext(ctx, t.Channel, t.User, slack.MsgOptionText(text, false)); err != nil {
+			return fmt.Errorf("chat.postEphemeral: %w", err)
+		}
+		return nil
+	}
+	first, second := viaEphemeral, viaURL
+	if urlFirst {
+		first, second = viaURL, viaEphemeral
+	}
+	err1 := first()
+	if err1 == nil {
+		return
+	}
+	if err2 := second(); err2 != nil {
+		// The user ID and channel are identifiers, not personal data.
+		d.log.Warn("slackbot: could not tell the user", "user", t.User, "channel", t.Channel, "error", err1, "fallback_error", err2)
+	}
+}
