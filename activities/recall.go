@@ -137,3 +137,16 @@ func deletionRequestEmail(in DeletionRequest, name, link string) (subject, text,
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
 }
+
+// LookupRequest names one recipient of a stored list.
+type LookupRequest struct {
+	List        recipients.ListRef `json:"list"`
+	RecipientID string             `json:"recipient_id"`
+}
+
+// LookupRecipient returns a recipient's contact details, so the people
+// allowed to decrypt histories (codec server) see whom a Recall is about.
+// The result is personal data: it lives only in encrypted payloads.
+func (a *Activities) LookupRecipient(ctx context.Context, in LookupRequest) (recipients.Recipient, error) {
+	return a.recipient(ctx, in.List, in.RecipientID)
+}

@@ -69,7 +69,7 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 			d.Facts.Persons = ref.Count
 		}
 	}
-	c, err := temporalx.Dial(logger)
+	c, err := temporalx.Dial(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,11 @@ func cmdStatus(ctx context.Context, logger *slog.Logger, args []string) error {
 			return exitError{2, "usage: starter status INCIDENT_ID [--json]"}
 		}
 	}
-	c, err := temporalx.Dial(logger)
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	c, err := temporalx.Dial(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -186,7 +190,11 @@ func cmdClose(ctx context.Context, logger *slog.Logger, args []string) error {
 	if id == "" || *reason == "" {
 		return exitError{2, "usage: starter close INCIDENT_ID --reason WHY [--by WHO]"}
 	}
-	c, err := temporalx.Dial(logger)
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	c, err := temporalx.Dial(cfg, logger)
 	if err != nil {
 		return err
 	}

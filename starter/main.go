@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/breachflow/breachflow/internal/redact"
 )
 
 const usage = `usage: starter <command> [flags]
@@ -23,6 +25,8 @@ commands:
   serve                                         serve webhooks, links and Slack
   sandbox [--scenario FILE]                     run the provider simulators
   search-attributes                             print the dev-server flags for our search attributes
+  codec-server                                  serve payload decryption to the Temporal UI
+  codec-key                                     print a new payload-encryption key
 
 Configuration comes from the environment: see docs/ARCHITECTURE.md.
 `
@@ -36,7 +40,7 @@ func main() {
 
 // run dispatches a subcommand and returns the exit status.
 func run(ctx context.Context, args []string) int {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := redact.NewJSONLogger(os.Stderr, slog.LevelInfo)
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
 		return 2
@@ -50,6 +54,8 @@ func run(ctx context.Context, args []string) int {
 		"serve":             cmdServe,
 		"sandbox":           cmdSandbox,
 		"search-attributes": cmdSearchAttributes,
+		"codec-server":      cmdCodecServer,
+		"codec-key":         cmdCodecKey,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

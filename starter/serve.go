@@ -29,7 +29,7 @@ func cmdServe(ctx context.Context, logger *slog.Logger, args []string) error {
 	if s := cfg.SandboxNotice(); len(s) > 0 {
 		logger.Info("no credentials for these providers: using the sandbox", "providers", s, "sandbox_url", cfg.SandboxURL)
 	}
-	c, err := temporalx.Dial(logger)
+	c, err := temporalx.Dial(cfg, logger)
 	if err != nil {
 		return err
 	}

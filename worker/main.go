@@ -11,12 +11,13 @@ import (
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/internal/redact"
 	"github.com/breachflow/breachflow/internal/temporalx"
 	"github.com/breachflow/breachflow/workflows"
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	logger := redact.NewJSONLogger(os.Stderr, slog.LevelInfo)
 	cfg, err := config.FromEnv()
 	if err != nil {
 		fatal(logger, "configuration", err)
@@ -24,7 +25,7 @@ func main() {
 	if s := cfg.SandboxNotice(); len(s) > 0 {
 		logger.Info("no credentials for these providers: using the sandbox", "providers", s, "sandbox_url", cfg.SandboxURL)
 	}
-	c, err := temporalx.Dial(logger)
+	c, err := temporalx.Dial(cfg, logger)
 	if err != nil {
 		fatal(logger, "connect to Temporal", err)
 	}

@@ -242,6 +242,9 @@ type RecallStatus struct {
 	Events        []DeliveryEvent      `json:"events"`
 	Reason        string               `json:"reason,omitempty"`
 	ClosedBy      string               `json:"closed_by,omitempty"`
+	// Contact is whom the Recall is about: personal data, present only in
+	// encrypted payloads (readable through the codec server).
+	Contact *recipients.Recipient `json:"contact,omitempty"`
 }
 
 // Human steps. Each is a workflow Update with a validator (authorized

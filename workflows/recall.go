@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/runbooks"
 )
 
@@ -125,6 +126,7 @@ func (r *recall) setup(ctx workflow.Context) error {
 }
 
 func (r *recall) run(ctx workflow.Context) (RecallStatus, error) {
+	r.lookup(ctx)
 	r.report(ctx)
 	for _, ch := range r.in.Policy.Request {
 		workflow.Go(ctx, func(ctx workflow.Context) { r.requestLoop(ctx, ch) })
@@ -158,6 +160,21 @@ func (r *recall) flushReports(ctx workflow.Context) {
 		}
 	}
 	r.reports = nil
+}
+
+// lookup records whom this Recall is about, for those who may decrypt the
+// history; a failure is not fatal (the send activities report it too).
+func (r *recall) lookup(ctx workflow.Context) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
+	})
+	var c recipients.Recipient
+	if err := workflow.ExecuteLocalActivity(lctx, a.LookupRecipient, activities.LookupRequest{List: r.in.List, RecipientID: r.in.RecipientID}).Get(ctx, &c); err != nil {
+		workflow.GetLogger(ctx).Warn("recipient lookup failed", "recipient", r.in.RecipientID, "error", err)
+		return
+	}
+	r.status.Contact = &c
 }
 
 // done reports whether the recipient is closed, or meets the runbook's

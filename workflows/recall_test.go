@@ -31,6 +31,10 @@ func newEnv() *testsuite.TestWorkflowEnvironment {
 	// unreachable recipient's task stays open): do not wait for them.
 	env.SetDetachedChildWait(false)
 	workflows.Register(env)
+	env.OnActivity(a.LookupRecipient, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.LookupRequest) (recipients.Recipient, error) {
+			return recipients.Recipient{ID: in.RecipientID, Name: "Test Person"}, nil
+		}).Maybe()
 	return env
 }
 

@@ -63,7 +63,11 @@ const (
 	// (base64 PKCS#8, P-256); SandboxSendGridWebhookPublicKey verifies them
 	// (base64 DER PKIX, the form SendGrid's console shows).
 	SandboxSendGridWebhookPrivateKey = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgigE9/GRDEKpGWIiEQHpl8Zqgf+9TAjvsyLHByRXAV0ShRANCAAS24vpXgESKooSIUi7xiODhpKeCBjuW64U3L3HRqniTK+ze9UQK9C/OsPhLzuJ72PCnoIbaUDcOjKgq+iWBN2Tb"
-	SandboxSendGridWebhookPublicKey  = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEtuL6V4BEiqKEiFIu8Yjg4aSnggY7luuFNy9x0ap4kyvs3vVECvQvzrD4S87ie9jwp6CG2lA3DoyoKvolgTdk2w=="
+	// SandboxCodecKeys encrypts workflow payloads in sandbox mode when no
+	// BREACHFLOW_CODEC_KEYS is set: a public key, so sandbox histories are
+	// encrypted the same way as production ones but protect nothing.
+	SandboxCodecKeys                = "sandbox-demo:RwNk0eNvlllvBCJgbkAWOZDpPS4YzHzgXaa1DSa8GtA="
+	SandboxSendGridWebhookPublicKey = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEtuL6V4BEiqKEiFIu8Yjg4aSnggY7luuFNy9x0ap4kyvs3vVECvQvzrD4S87ie9jwp6CG2lA3DoyoKvolgTdk2w=="
 )
 
 // FromEnv reads the configuration from the process environment.

@@ -18,15 +18,18 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/frontdoor"
 	"github.com/breachflow/breachflow/internal/incidents"
 	"github.com/breachflow/breachflow/internal/linktoken"
 	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/internal/redact"
 	"github.com/breachflow/breachflow/internal/sandbox"
 	"github.com/breachflow/breachflow/workflows"
 )
@@ -79,19 +82,42 @@ type stack struct {
 	sandbox   *sandbox.Sandbox
 	frontdoor *httptest.Server
 	store     *recipients.Store
-	logs      *syncBuffer
+	logs      *syncBuffer // as written (redacted)
+	rawLogs   *syncBuffer // as produced at call sites
+	keys      codec.Keys
+	lists     map[string]recipients.ListRef // by incident ID
 }
 
 type stackOptions struct {
-	scenario    string // sandbox scenario YAML; "" = everyone clicks at once
-	failureRate float64
+	scenario        string // sandbox scenario YAML; "" = everyone clicks at once
+	builtinScenario string // or a built-in scenario by name ("demo")
+	failureRate     float64
 }
+
+// testCodecKeys encrypts every payload of the e2e runs.
+const testCodecKeys = "e2e:q0zuxAJpUUzEA3ptcJ7YG8fOk2Jb8c6Lx8BPC9tPSJE="
 
 func newStack(t *testing.T, opts stackOptions) *stack {
 	t.Helper()
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	c, err := client.Dial(client.Options{HostPort: devServer.FrontendHostPort(), Namespace: "default", Logger: quietLogger{}})
+	// Every log line of the run, as the process would write it (redacted)
+	// and as the code produced it (raw), so privacy tests can check both.
+	logs, rawLogs := &syncBuffer{}, &syncBuffer{}
+	out := slog.NewJSONHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelInfo})
+	logger := slog.New(teeHandler{redact.New(out), slog.NewJSONHandler(rawLogs, &slog.HandlerOptions{Level: slog.LevelInfo})})
+	keys, err := codec.LoadKeys(func(k string) string {
+		if k == codec.EnvKeys {
+			return testCodecKeys
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copts := client.Options{HostPort: devServer.FrontendHostPort(), Namespace: "default", Logger: log.NewStructuredLogger(logger)}
+	if err := codec.ClientOptions(&copts, keys); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(copts)
 	if err != nil {
 		t.Fatalf("dial dev server: %v", err)
 	}
@@ -110,6 +136,11 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	t.Cleanup(fdSrv.Close)
 
 	sc := sandbox.Scenario{}
+	if opts.builtinScenario != "" {
+		if sc, err = sandbox.BuiltinScenario(opts.builtinScenario); err != nil {
+			t.Fatalf("scenario: %v", err)
+		}
+	}
 	if opts.scenario != "" {
 		if sc, err = sandbox.ParseScenario("scenario.yaml", []byte(opts.scenario)); err != nil {
 			t.Fatalf("scenario: %v", err)
@@ -165,7 +196,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		t.Fatalf("worker: %v", err)
 	}
 	t.Cleanup(w.Stop)
-	return &stack{t: t, client: c, cfg: cfg, sandbox: sb, frontdoor: fdSrv, store: store, logs: logs}
+	return &stack{t: t, client: c, cfg: cfg, sandbox: sb, frontdoor: fdSrv, store: store, logs: logs, rawLogs: rawLogs, keys: keys, lists: map[string]recipients.ListRef{}}
 }
 
 // declare stores the list and starts an incident on a built-in runbook.
@@ -187,6 +218,9 @@ func (s *stack) declare(ctx context.Context, d incidents.Declaration, listCSV st
 	id, err := incidents.Declare(ctx, s.client, s.cfg.TaskQueue, d)
 	if err != nil {
 		s.t.Fatalf("declare: %v", err)
+	}
+	if d.WrongRecipients != nil {
+		s.lists[id] = *d.WrongRecipients
 	}
 	return id
 }
@@ -237,12 +271,22 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// quietLogger drops the SDK's own debug chatter.
-type quietLogger struct{}
+// teeHandler sends every record to two handlers.
+type teeHandler struct{ a, b slog.Handler }
 
-func (quietLogger) Debug(string, ...any) {}
-func (quietLogger) Info(string, ...any)  {}
-func (quietLogger) Warn(string, ...any)  {}
-func (quietLogger) Error(msg string, kv ...any) {
-	fmt.Fprintln(os.Stderr, append([]any{"sdk error:", msg}, kv...)...)
+func (h teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.a.Enabled(ctx, l) || h.b.Enabled(ctx, l)
+}
+
+func (h teeHandler) Handle(ctx context.Context, r slog.Record) error {
+	_ = h.a.Handle(ctx, r.Clone())
+	return h.b.Handle(ctx, r)
+}
+
+func (h teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return teeHandler{h.a.WithAttrs(as), h.b.WithAttrs(as)}
+}
+
+func (h teeHandler) WithGroup(g string) slog.Handler {
+	return teeHandler{h.a.WithGroup(g), h.b.WithGroup(g)}
 }

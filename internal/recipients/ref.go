@@ -4,7 +4,10 @@
 // through workflows as a ListRef, never as data.
 package recipients
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // ListRef names a stored recipient list: where it is, the SHA-256 of its
 // bytes, and how many recipients it accepted. Workflows carry ListRefs,
@@ -44,3 +47,7 @@ type Recipient struct {
 
 // RecipientID formats the opaque ID of the n-th (1-based) accepted recipient.
 func RecipientID(n int) string { return fmt.Sprintf("R%05d", n) }
+
+// ErrFingerprint means a stored list no longer matches its ListRef's SHA-256:
+// it was changed or corrupted and must not be used.
+var ErrFingerprint = errors.New("recipient list does not match its fingerprint")

@@ -6,6 +6,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 )
 
@@ -146,4 +147,10 @@ func redactTree(v any) any {
 		return out
 	}
 	return v
+}
+
+// NewJSONLogger returns the logger every breachflow process uses: JSON
+// lines to w, with e-mail addresses and phone numbers redacted.
+func NewJSONLogger(w io.Writer, level slog.Leveler) *slog.Logger {
+	return slog.New(New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }

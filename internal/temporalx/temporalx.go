@@ -1,30 +1,68 @@
 // Package temporalx dials Temporal the same way in every breachflow
 // process: options from the SDK's envconfig (TEMPORAL_ADDRESS,
-// TEMPORAL_NAMESPACE, TLS, API key, profiles), logs through slog.
+// TEMPORAL_NAMESPACE, TLS, API key, profiles), every payload encrypted by
+// the codec (keys from BREACHFLOW_CODEC_KEYS / _FILE), SDK logs through the
+// redacting slog logger.
 package temporalx
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/log"
+
+	"github.com/breachflow/breachflow/internal/codec"
+	"github.com/breachflow/breachflow/internal/config"
 )
 
-// Options loads client options from the environment.
-func Options(logger *slog.Logger) (client.Options, error) {
+// Keys loads the payload-encryption keys. Outside sandbox mode they are
+// required: a breach-response tool must not store the leaked data in clear.
+// In sandbox mode (no provider credentials) the public sandbox key is used
+// when none is configured, and the log says so.
+func Keys(cfg config.Config, getenv func(string) string, logger *slog.Logger) (codec.Keys, error) {
+	keys, err := codec.LoadKeys(getenv)
+	switch {
+	case err == nil:
+		return keys, nil
+	case errors.Is(err, codec.ErrNoKeys) && cfg.FullySandboxed():
+		logger.Warn("no BREACHFLOW_CODEC_KEYS: sandbox mode encrypts payloads with the public sandbox key; set your own keys before real data")
+		return codec.LoadKeys(func(k string) string {
+			if k == codec.EnvKeys {
+				return config.SandboxCodecKeys
+			}
+			return ""
+		})
+	case errors.Is(err, codec.ErrNoKeys):
+		return codec.Keys{}, fmt.Errorf("payload encryption keys are required with real providers: set %s (generate one with `starter codec-key`): %w", codec.EnvKeys, err)
+	}
+	return codec.Keys{}, err
+}
+
+// Options loads client options from the environment and adds encryption
+// and logging.
+func Options(keys codec.Keys, logger *slog.Logger) (client.Options, error) {
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
 		return client.Options{}, fmt.Errorf("temporal client options from environment: %w", err)
 	}
 	opts.Logger = log.NewStructuredLogger(logger)
+	if err := codec.ClientOptions(&opts, keys); err != nil {
+		return client.Options{}, fmt.Errorf("payload encryption: %w", err)
+	}
 	return opts, nil
 }
 
 // Dial connects to Temporal with options from the environment.
-func Dial(logger *slog.Logger) (client.Client, error) {
-	opts, err := Options(logger)
+func Dial(cfg config.Config, logger *slog.Logger) (client.Client, error) {
+	keys, err := Keys(cfg, os.Getenv, logger)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := Options(keys, logger)
 	if err != nil {
 		return nil, err
 	}
