@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/internal/yamldoc"
 	"github.com/breachflow/breachflow/runbooks"
@@ -56,9 +57,12 @@ func validateFile(path string) yamldoc.Diagnostics {
 
 // cmdRecipients checks a recipient list: counts, every duplicate and every
 // reject; exit 1 when any row was rejected.
-func cmdRecipients(_ context.Context, _ *slog.Logger, args []string) error {
+func cmdRecipients(ctx context.Context, _ *slog.Logger, args []string) error {
+	if len(args) > 0 && args[0] == "put" {
+		return cmdRecipientsPut(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "check" {
-		return exitError{2, "usage: starter recipients check FILE [--json] [--encoding auto|utf8|sjis]"}
+		return exitError{2, "usage: starter recipients check FILE [--json] [--encoding auto|utf8|sjis]\n       starter recipients put FILE"}
 	}
 	fs := flag.NewFlagSet("recipients check", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the report as JSON (stable, see docs/recipients.md)")
@@ -107,5 +111,24 @@ func cmdSearchAttributes(_ context.Context, _ *slog.Logger, _ []string) error {
 	for _, sa := range workflows.SearchAttributes() {
 		fmt.Printf("--search-attribute %s=%s\n", sa.Name, sa.CLIType())
 	}
+	return nil
+}
+
+// cmdRecipientsPut stores a list in the list store and prints its
+// reference, for the Slack declare form.
+func cmdRecipientsPut(ctx context.Context, args []string) error {
+	path, _ := firstArg(args)
+	if path == "" {
+		return exitError{2, "usage: starter recipients put FILE"}
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	ref, err := storeList(ctx, cfg, path)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s\t%d recipients\n", ref.RefString(), ref.Count)
 	return nil
 }

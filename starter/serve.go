@@ -7,12 +7,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
+
+	"github.com/slack-go/slack"
+	"go.temporal.io/sdk/client"
 
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/frontdoor"
 	"github.com/breachflow/breachflow/internal/linktoken"
+	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/internal/sandbox"
+	"github.com/breachflow/breachflow/internal/slackbot"
 	"github.com/breachflow/breachflow/internal/temporalx"
 )
 
@@ -45,9 +51,40 @@ func cmdServe(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
+	bot, err := newSlackBot(cfg, c, logger)
+	if err != nil {
+		return err
+	}
+	defer bot.Close()
+	bot.Routes(fd.Handle)
+	if cfg.Slack.AppToken != "" {
+		go func() {
+			if err := bot.RunSocketMode(ctx, cfg.Slack.AppToken); err != nil && ctx.Err() == nil {
+				logger.Error("slack socket mode stopped", "error", err)
+			}
+		}()
+	}
 	srv := frontdoor.NewHTTPServer(cfg.ListenAddr, fd)
 	logger.Info("front door listening", "addr", cfg.ListenAddr, "public_url", cfg.PublicURL)
 	return serveUntil(ctx, srv)
+}
+
+// newSlackBot builds the Slack dispatcher: slash commands, modals and
+// buttons, over HTTP and (with SLACK_APP_TOKEN) Socket Mode.
+func newSlackBot(cfg config.Config, c client.Client, logger *slog.Logger) (*slackbot.Dispatcher, error) {
+	sc, err := slackbot.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second})}
+	if cfg.SlackSandboxed() {
+		opts = append(opts, slack.OptionAPIURL(cfg.SandboxURL+"/slack/api/"))
+		sc.SocketModeAPIURL = cfg.SandboxURL + "/slack/api/"
+	}
+	sc.Slack = slack.New(cfg.Slack.BotToken, opts...)
+	sc.Temporal, sc.Lists, sc.TaskQueue = c, recipients.Store{Dir: cfg.ListDir}, cfg.TaskQueue
+	sc.SigningSecret, sc.Sandbox, sc.Logger = cfg.Slack.SigningSecret, cfg.SlackSandboxed(), logger
+	return slackbot.New(sc)
 }
 
 func serveUntil(ctx context.Context, srv *http.Server) error {

@@ -31,6 +31,7 @@ type IncidentCarry struct {
 	LastDayAt time.Time    `json:"last_day_at,omitempty"`
 	PrevDay   RecallCounts `json:"prev_day"`
 	PrevDayAt time.Time    `json:"prev_day_at,omitempty"`
+	Slack     slackState   `json:"slack"`
 }
 
 // RecipientProgress is the Incident's compact record of one recipient.
@@ -120,6 +121,10 @@ func (i *incident) setup(ctx workflow.Context) error {
 
 func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
 	workflow.Go(ctx, i.dailyBoundaries)
+	if i.slackEnabled() {
+		workflow.Go(ctx, i.slackLoop)
+		workflow.Go(ctx, i.unreachableReminders)
+	}
 	i.publish(ctx)
 	for {
 		i.fillWindow(ctx)
@@ -134,11 +139,19 @@ func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
 		if i.carry.Phase == PhaseRecall && i.settled() == i.carry.Counts.Total && i.carry.Next >= i.carry.Counts.Total {
 			i.carry.Phase = PhaseMonitoring
 			i.dirty = true
+			c := i.carry.Counts
+			i.reply("Recall settled: %d confirmed, %d unreachable (tasks for a human), %d closed by an operator.", c.Confirmed, c.Unreachable, c.ClosedByOperator)
 		}
 		if i.closed != nil {
 			i.carry.Phase = PhaseClosed
 			i.dirty = true
 			i.publish(ctx)
+			if i.slackEnabled() {
+				i.reply("Incident closed by <@%s>: %s", i.closed.By, i.closed.Reason)
+				_ = workflow.Await(ctx, func() bool {
+					return i.carry.Slack.Posted == i.slackView() && len(i.carry.Slack.Replies) == 0
+				})
+			}
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return IncidentResult{}, err
 			}
@@ -274,6 +287,7 @@ func (i *incident) apply(p RecallProgress) {
 	}
 	// Counts are kept by difference, never by iterating.
 	i.count(*cur, -1)
+	prev := cur.State
 	wasSettled := cur.State.Settled()
 	cur.Seq, cur.State, cur.Flags = p.Seq, p.State, flags
 	i.count(*cur, +1)
@@ -281,6 +295,9 @@ func (i *incident) apply(p RecallProgress) {
 		i.carry.Running--
 	} else if wasSettled && !cur.State.Settled() {
 		i.carry.Running++
+	}
+	if cur.State == StateUnreachable && prev != StateUnreachable {
+		i.reply("%s is unreachable: find another way to reach this person (buttons on the incident message).", p.RecipientID)
 	}
 	i.dirty = true
 }

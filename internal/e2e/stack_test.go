@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
@@ -31,6 +33,7 @@ import (
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/internal/redact"
 	"github.com/breachflow/breachflow/internal/sandbox"
+	"github.com/breachflow/breachflow/internal/slackbot"
 	"github.com/breachflow/breachflow/workflows"
 )
 
@@ -92,6 +95,7 @@ type stackOptions struct {
 	scenario        string // sandbox scenario YAML; "" = everyone clicks at once
 	builtinScenario string // or a built-in scenario by name ("demo")
 	failureRate     float64
+	slackDeclarers  []string // Slack IDs allowed to declare and act; empty = everyone (sandbox)
 }
 
 // testCodecKeys encrypts every payload of the e2e runs.
@@ -135,6 +139,11 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	}))
 	t.Cleanup(fdSrv.Close)
 
+	// Likewise the sandbox's own URL (Slack response_url) before it exists.
+	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	sc := sandbox.Scenario{}
 	if opts.builtinScenario != "" {
 		if sc, err = sandbox.BuiltinScenario(opts.builtinScenario); err != nil {
@@ -147,7 +156,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		}
 	}
 	sb, err := sandbox.New(sandbox.Config{
-		EngineURL:        fdSrv.URL,
+		EngineURL: fdSrv.URL, SandboxURL: "http://" + sbLn.Addr().String(),
 		TwilioAccountSID: config.SandboxTwilioAccountSID, TwilioAuthToken: config.SandboxTwilioAuthToken,
 		SlackBotToken: config.SandboxSlackBotToken, SlackSigningSecret: config.SandboxSlackSigningSecret,
 		Scenario: sc, TimeScale: 1000, FailureRate: opts.failureRate, Logger: logger,
@@ -156,7 +165,10 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		t.Fatalf("sandbox: %v", err)
 	}
 	t.Cleanup(sb.Close)
-	sbSrv := httptest.NewServer(sb.Handler())
+	sbSrv := httptest.NewUnstartedServer(sb.Handler())
+	sbSrv.Listener.Close()
+	sbSrv.Listener = sbLn
+	sbSrv.Start()
 	t.Cleanup(sbSrv.Close)
 
 	taskQueue := "e2e-" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-")
@@ -180,6 +192,17 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	if err != nil {
 		t.Fatalf("front door: %v", err)
 	}
+	bot, err := slackbot.New(slackbot.Config{
+		Slack:    slack.New(cfg.Slack.BotToken, slack.OptionAPIURL(sbSrv.URL+"/slack/api/")),
+		Temporal: c, Lists: recipients.Store{Dir: cfg.ListDir}, TaskQueue: taskQueue,
+		SigningSecret: cfg.Slack.SigningSecret, Declarers: opts.slackDeclarers, Approvers: opts.slackDeclarers,
+		Sandbox: true, Logger: logger,
+	})
+	if err != nil {
+		t.Fatalf("slack: %v", err)
+	}
+	t.Cleanup(bot.Close)
+	bot.Routes(fd.Handle)
 	mu.Lock()
 	fdHandler = fd
 	mu.Unlock()

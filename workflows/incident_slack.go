@@ -1,0 +1,148 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/slackui"
+)
+
+// slackThrottle is the least time between two updates of the incident
+// message: Slack allows about one message per second per channel, and each
+// update is three history events.
+const slackThrottle = 5 * time.Second
+
+// slackState is the Incident's Slack presence, carried across
+// continue-as-new.
+type slackState struct {
+	Ref *activities.SlackMessageRef `json:"ref,omitempty"`
+	// Posted is the rendering last posted, to skip updates that change nothing.
+	Posted string `json:"posted,omitempty"`
+	// Replies waiting to be posted in the message's thread.
+	Replies []string `json:"replies,omitempty"`
+}
+
+func (i *incident) slackEnabled() bool { return i.in.SlackChannel != "" }
+
+// slackLoop keeps the one incident message true: whenever the view changes
+// it posts (first time) or updates it in place, at most every slackThrottle,
+// then posts the queued thread replies.
+func (i *incident) slackLoop(ctx workflow.Context) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 10},
+	})
+	for {
+		if err := workflow.Await(ctx, func() bool {
+			return i.slackView() != i.carry.Slack.Posted || len(i.carry.Slack.Replies) > 0
+		}); err != nil {
+			return
+		}
+		if view := i.slackView(); view != i.carry.Slack.Posted {
+			in := activities.IncidentMessage{Channel: i.in.SlackChannel, Ref: i.carry.Slack.Ref, View: i.view(ctx)}
+			var ref activities.SlackMessageRef
+			actx := workflow.WithActivityOptions(actx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, Summary: "update the incident message"})
+			if err := workflow.ExecuteActivity(actx, a.PostIncidentMessage, in).Get(ctx, &ref); err != nil {
+				workflow.GetLogger(ctx).Error("incident message not posted", "error", err)
+			} else {
+				i.carry.Slack.Ref = &ref
+			}
+			i.carry.Slack.Posted = view
+		}
+		if ref := i.carry.Slack.Ref; ref != nil {
+			for len(i.carry.Slack.Replies) > 0 {
+				text := i.carry.Slack.Replies[0]
+				i.carry.Slack.Replies = i.carry.Slack.Replies[1:]
+				if err := workflow.ExecuteActivity(actx, a.PostThreadReply, activities.ThreadReply{Ref: *ref, Text: text}).Get(ctx, nil); err != nil {
+					workflow.GetLogger(ctx).Error("thread reply not posted", "error", err)
+				}
+			}
+		} else {
+			i.carry.Slack.Replies = nil // no message to thread under
+		}
+		if err := workflow.Sleep(ctx, slackThrottle); err != nil {
+			return
+		}
+	}
+}
+
+// reply queues a threaded reply for a notable event.
+func (i *incident) reply(format string, args ...any) {
+	if i.slackEnabled() {
+		i.carry.Slack.Replies = append(i.carry.Slack.Replies, fmt.Sprintf(format, args...))
+	}
+}
+
+// slackView is a compact key of what the message shows, to tell whether it
+// changed (timestamps excluded).
+func (i *incident) slackView() string {
+	c := i.carry.Counts
+	return fmt.Sprintf("%s|%+v|%v|%s", i.carry.Phase, c, i.status().Unreachable, i.deltaKey())
+}
+
+func (i *incident) deltaKey() string {
+	if d := i.status().SinceYesterday; d != nil {
+		return fmt.Sprintf("%+v", *d)
+	}
+	return ""
+}
+
+// view is what the incident message shows: counts, not names.
+func (i *incident) view(ctx workflow.Context) slackui.IncidentView {
+	st := i.status()
+	c := st.Recall
+	v := slackui.IncidentView{
+		IncidentID: i.in.IncidentID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		Title: i.in.Facts.Title, Runbook: i.in.Runbook.Runbook.ID, Phase: st.Phase, UpdatedAt: workflow.Now(ctx),
+	}
+	if c.Total > 0 {
+		rv := &slackui.RecallView{Total: c.Total, Requested: c.Requested, PhoneConfirmed: c.PhoneConfirmed,
+			EmailConfirmed: c.EmailConfirmed, Confirmed: c.Confirmed, Unreachable: c.Unreachable, Closed: c.ClosedByOperator}
+		if d := st.SinceYesterday; d != nil {
+			rv.DeltaPhone, rv.DeltaEmail, rv.DeltaConfirmed = d.PhoneConfirmed, d.EmailConfirmed, d.Confirmed
+		}
+		v.Recall = rv
+	}
+	for _, id := range st.Unreachable {
+		v.Unreachable = append(v.Unreachable, slackui.RecipientView{RecipientID: id, WorkflowID: RecallWorkflowID(i.in.IncidentID, id)})
+	}
+	return v
+}
+
+// unreachableReminders reminds, in the incident thread, of every recipient
+// still unreachable ("find another way to reach this person") until each is
+// confirmed or closed.
+func (i *incident) unreachableReminders(ctx workflow.Context) {
+	rc := i.in.Runbook.Runbook.Phases.Recall
+	if rc == nil || !i.slackEnabled() {
+		return
+	}
+	every := rc.Unreachable.Reminder.D()
+	if every <= 0 {
+		every = 24 * time.Hour
+	}
+	for n := 1; ; n++ {
+		if err := workflow.Await(ctx, func() bool { return i.carry.Counts.Unreachable > 0 }); err != nil {
+			return
+		}
+		if err := workflow.NewTimerWithOptions(ctx, every, workflow.TimerOptions{Summary: fmt.Sprintf("unreachable reminder #%d", n)}).Get(ctx, nil); err != nil {
+			return
+		}
+		if ids := i.status().Unreachable; len(ids) > 0 {
+			i.reply("Reminder: %d recipient(s) still unreachable (%s): %s. Owner: %s.",
+				len(ids), rc.Unreachable.Title.En, listIDs(ids, 20), rc.Unreachable.Owner)
+		}
+	}
+}
+
+func listIDs(ids []string, max int) string {
+	if len(ids) <= max {
+		return strings.Join(ids, ", ")
+	}
+	return strings.Join(ids[:max], ", ") + fmt.Sprintf(" and %d more", len(ids)-max)
+}
