@@ -76,6 +76,9 @@ type Config struct {
 	// it is used in Slack response_url values. Empty means
 	// http://127.0.0.1:8090 (Run sets it from its listener when empty).
 	SandboxURL string
+	// SlackTriggerTTL is how long a trigger_id can open a view; 0 means
+	// Slack's 3 s. Tests on loaded machines may lengthen it.
+	SlackTriggerTTL time.Duration
 	// SendGridWebhookPrivateKey signs the SendGrid event webhook (base64
 	// PKCS#8, P-256). Empty generates a key at start; a fixed key lets a
 	// separately started front door verify (config.SandboxSendGridWebhook*).

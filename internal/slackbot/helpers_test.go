@@ -269,8 +269,12 @@ func newHarness(t testing.TB, o options) *harness {
 	approverMembers = append(approverMembers, bob)
 	sb, err := sandbox.New(sandbox.Config{
 		EngineURL: engine.URL, SandboxURL: sbSrv.URL,
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		HTTPClient: &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}},
+		// Slack's 3 s trigger window is real time; on a loaded 2-core
+		// machine under -race a test can take longer than that without the
+		// code being slow. Latency is measured by BenchmarkSlashCommandAck.
+		SlackTriggerTTL: time.Minute,
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		HTTPClient:      &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}},
 		Scenario: sandbox.Scenario{Slack: sandbox.SlackWorkspace{
 			Users:  users,
 			Groups: []sandbox.SlackGroup{{ID: respondersGroup, Handle: "responders", Users: []string{alice}}},
