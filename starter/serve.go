@@ -20,6 +20,7 @@ import (
 	"github.com/breachflow/breachflow/internal/sandbox"
 	"github.com/breachflow/breachflow/internal/slackbot"
 	"github.com/breachflow/breachflow/internal/temporalx"
+	"github.com/breachflow/breachflow/runbooks"
 )
 
 // cmdServe serves the front door until interrupted.
@@ -82,6 +83,14 @@ func newSlackBot(cfg config.Config, c client.Client, logger *slog.Logger) (*slac
 		sc.SocketModeAPIURL = cfg.SandboxURL + "/slack/api/"
 	}
 	sc.Slack = slack.New(cfg.Slack.BotToken, opts...)
+	if cfg.RunbooksDir != "" {
+		own, diags := runbooks.LoadDir(cfg.RunbooksDir)
+		if len(diags) > 0 {
+			return nil, exitError{1, "BREACHFLOW_RUNBOOKS_DIR has invalid runbooks; fix them or remove them:\n" + diags.Error()}
+		}
+		sc.Runbooks = own
+		logger.Info("own runbooks offered in Slack", "dir", cfg.RunbooksDir, "count", len(own))
+	}
 	sc.Temporal, sc.Lists, sc.TaskQueue = c, recipients.Store{Dir: cfg.ListDir}, cfg.TaskQueue
 	sc.SigningSecret, sc.Sandbox, sc.Logger = cfg.Slack.SigningSecret, cfg.SlackSandboxed(), logger
 	return slackbot.New(sc)
@@ -108,6 +117,9 @@ func serveUntil(ctx context.Context, srv *http.Server) error {
 
 // cmdSandbox runs the provider simulators until interrupted.
 func cmdSandbox(ctx context.Context, logger *slog.Logger, args []string) error {
+	if len(args) > 0 && args[0] == "declare" {
+		return cmdSandboxDeclare(ctx, logger, args[1:])
+	}
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	scenario := fs.String("scenario", "demo", "built-in scenario name or a scenario file")
 	scale := fs.Float64("time-scale", 0, "divide simulated delays by this (0: the scenario's)")
@@ -128,6 +140,7 @@ func cmdSandbox(ctx context.Context, logger *slog.Logger, args []string) error {
 		TwilioAccountSID: config.SandboxTwilioAccountSID, TwilioAuthToken: config.SandboxTwilioAuthToken,
 		SlackBotToken: config.SandboxSlackBotToken, SlackSigningSecret: config.SandboxSlackSigningSecret,
 		SendGridWebhookPrivateKey: config.SandboxSendGridWebhookPrivateKey,
+		SandboxURL:                cfg.SandboxURL,
 		Scenario:                  sc, TimeScale: *scale, FailureRate: *failures, Logger: logger,
 	}, cfg.SandboxAddr)
 }

@@ -23,6 +23,9 @@ type Config struct {
 	SandboxAddr  string
 	MailFrom     string // BREACHFLOW_MAIL_FROM
 	MailFromName string // BREACHFLOW_MAIL_FROM_NAME
+	// RunbooksDir holds the organisation's own runbooks, offered beside the
+	// built-ins (BREACHFLOW_RUNBOOKS_DIR; empty = built-ins only).
+	RunbooksDir string
 
 	SendGrid SendGrid
 	Twilio   Twilio
@@ -92,6 +95,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SandboxAddr:  get("BREACHFLOW_SANDBOX_ADDR", "127.0.0.1:8090"),
 		MailFrom:     get("BREACHFLOW_MAIL_FROM", "security@example.com"),
 		MailFromName: get("BREACHFLOW_MAIL_FROM_NAME", "breachflow"),
+		RunbooksDir:  get("BREACHFLOW_RUNBOOKS_DIR", ""),
 		SendGrid: SendGrid{
 			APIKey:           get("SENDGRID_API_KEY", ""),
 			WebhookPublicKey: get("SENDGRID_WEBHOOK_PUBLIC_KEY", ""),

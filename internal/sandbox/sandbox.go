@@ -328,5 +328,6 @@ func (s *Sandbox) routes() http.Handler {
 			"responses":  s.SlackResponseURLPosts(),
 		})
 	})
+	s.simSlackRoutes(mux)
 	return mux
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,8 +91,9 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// catalog is the built-in runbooks, loaded once: they are embedded in the
-// binary, and parsing them on every request would cost the 3-second budget.
+// catalog is the runbooks the declare form offers: the built-ins and the
+// organisation's own (Config.Runbooks), loaded once: parsing them on every
+// request would cost the 3-second budget.
 type catalog struct {
 	ids    []string
 	snaps  map[string]runbooks.Snapshot
@@ -99,13 +101,24 @@ type catalog struct {
 	errs   []error  // built-ins that failed to load (not offered)
 }
 
-var builtins = sync.OnceValue(func() catalog {
-	c := catalog{snaps: map[string]runbooks.Snapshot{}}
+var builtins = sync.OnceValue(func() []runbooks.Snapshot {
+	var out []runbooks.Snapshot
 	for _, id := range runbooks.BuiltinIDs() {
-		snap, err := runbooks.Builtin(id)
-		if err != nil {
-			c.errs = append(c.errs, err)
-			continue
+		if snap, err := runbooks.Builtin(id); err == nil {
+			out = append(out, snap)
+		}
+	}
+	return out
+})
+
+// newCatalog offers the built-ins and extra runbooks; an extra runbook
+// may not reuse a built-in's ID.
+func newCatalog(extra []runbooks.Snapshot) (catalog, error) {
+	c := catalog{snaps: map[string]runbooks.Snapshot{}}
+	for _, snap := range append(append([]runbooks.Snapshot(nil), builtins()...), extra...) {
+		id := snap.Runbook.ID
+		if _, dup := c.snaps[id]; dup {
+			return c, fmt.Errorf("runbook %q (%s) has the ID of another runbook; give it its own id", id, snap.Source)
 		}
 		c.ids = append(c.ids, id)
 		c.snaps[id] = snap
@@ -113,20 +126,22 @@ var builtins = sync.OnceValue(func() catalog {
 			c.recall = append(c.recall, id)
 		}
 	}
-	return c
-})
+	sort.Strings(c.ids)
+	sort.Strings(c.recall)
+	return c, nil
+}
 
-// builtinRunbook returns a built-in runbook by ID.
-func builtinRunbook(id string) (runbooks.Snapshot, bool) {
-	snap, ok := builtins().snaps[id]
+// runbook returns an offered runbook by ID.
+func (d *Dispatcher) runbook(id string) (runbooks.Snapshot, bool) {
+	snap, ok := d.cat.snaps[id]
 	return snap, ok
 }
 
 // declareCommand opens the declaration modal at once: the trigger_id
 // expires 3 s after the user typed the command. Nothing touches Temporal.
 func (d *Dispatcher) declareCommand(ctx context.Context, cmd slack.SlashCommand, runbookID string) Ack {
-	if _, ok := builtinRunbook(runbookID); runbookID != "" && !ok {
-		return ephemeral(fmt.Sprintf("No built-in runbook %q. Built-ins: %s.", runbookID, strings.Join(builtins().ids, ", ")))
+	if _, ok := d.runbook(runbookID); runbookID != "" && !ok {
+		return ephemeral(fmt.Sprintf("No runbook %q. Runbooks: %s.", runbookID, strings.Join(d.cat.ids, ", ")))
 	}
 	actx, cancel := context.WithTimeout(ctx, authBudget)
 	refusal, ok := d.authorize(actx, roleResponder, cmd.UserID)
@@ -160,9 +175,9 @@ func (d *Dispatcher) declareModal(meta declareMeta, runbookID string) (slack.Mod
 	var rbOptions []*slack.OptionBlockObject
 	var initialRB *slack.OptionBlockObject
 	initialRegimes := []string{"JP-APPI"}
-	for _, id := range builtins().ids {
+	for _, id := range d.cat.ids {
 		text := id
-		snap, _ := builtinRunbook(id)
+		snap, _ := d.runbook(id)
 		if t := snap.Runbook.Title.En; t != "" {
 			text = id + " — " + t
 		}
@@ -211,7 +226,7 @@ func (d *Dispatcher) declareModal(meta declareMeta, runbookID string) (slack.Mod
 
 	list := slack.NewPlainTextInputBlockElement(pt("as printed by `starter recipients put`"), InputList)
 	listBlock := slack.NewInputBlock(InputList, pt("Recipient list reference"),
-		pt("Required by runbooks that recall data from wrong recipients ("+strings.Join(builtins().recall, ", ")+")."), list)
+		pt("Required by runbooks that recall data from wrong recipients ("+strings.Join(d.cat.recall, ", ")+")."), list)
 	listBlock.Optional = true
 
 	tzName := now.Format("MST")
@@ -246,9 +261,9 @@ func (d *Dispatcher) validateDeclare(ctx context.Context, values map[string]map[
 	var decl incidents.Declaration
 
 	rbID := get(InputRunbook).SelectedOption.Value
-	snap, rbOK := builtinRunbook(rbID)
+	snap, rbOK := d.runbook(rbID)
 	if !rbOK {
-		errs[InputRunbook] = "Choose one of the built-in runbooks."
+		errs[InputRunbook] = "Choose one of the offered runbooks."
 	}
 	decl.Runbook = snap
 

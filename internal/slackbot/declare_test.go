@@ -138,7 +138,7 @@ func TestDeclareValidationErrorsGoBackIntoTheModal(t *testing.T) {
 		{"recall runbook without a list", map[string]string{slackbot.InputList: ""}, slackbot.InputList, "starter recipients put"},
 		{"unknown list reference", map[string]string{slackbot.InputList: "sha256:nope"}, slackbot.InputList, "No stored recipient list"},
 		{"list for a runbook that recalls nothing", map[string]string{slackbot.InputRunbook: "insider-exfiltration"}, slackbot.InputList, "recalls nothing"},
-		{"runbook not built in", map[string]string{slackbot.InputRunbook: "rm-rf"}, slackbot.InputRunbook, "built-in"},
+		{"runbook not offered", map[string]string{slackbot.InputRunbook: "rm-rf"}, slackbot.InputRunbook, "offered runbooks"},
 		{"no title", map[string]string{slackbot.InputTitle: ""}, slackbot.InputTitle, "required"},
 		{"blank title", map[string]string{slackbot.InputTitle: "   "}, slackbot.InputTitle, "required"},
 		{"unauthorized purpose unanswered", map[string]string{slackbot.InputUnauthorized: ""}, slackbot.InputUnauthorized, "yes or no"},

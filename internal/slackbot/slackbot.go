@@ -34,6 +34,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/runbooks"
 	"github.com/breachflow/breachflow/workflows"
 )
 
@@ -58,7 +59,10 @@ type Lists interface {
 // are required (SigningSecret only for the HTTP adapter).
 type Config struct {
 	// Slack is the Web API client (real Slack or the sandbox).
-	Slack    *slack.Client
+	Slack *slack.Client
+	// Runbooks are the organisation's own runbooks, offered in the declare
+	// form beside the built-ins (already validated; IDs must not collide).
+	Runbooks []runbooks.Snapshot
 	Temporal Temporal
 	// Lists resolves recipient-list references; nil refuses every
 	// reference (and so every runbook with a recall phase).
@@ -125,6 +129,7 @@ type Dispatcher struct {
 	log   *slog.Logger
 	authz *authorizer
 	hc    *http.Client
+	cat   catalog // the runbooks the declare form offers
 
 	ctx    context.Context // background work; canceled by Close
 	cancel context.CancelFunc
@@ -176,14 +181,17 @@ func New(cfg Config) (*Dispatcher, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &Dispatcher{cfg: cfg, log: cfg.Logger.With("component", "slackbot"), hc: hc, ctx: ctx, cancel: cancel}
 	d.authz = newAuthorizer(cfg.Slack, cfg.Declarers, cfg.Approvers, cfg.Sandbox, cfg.MembershipTTL, cfg.Now)
-	// Load the built-in runbooks now, not in the first request's 3 seconds.
-	for _, err := range builtins().errs {
-		d.log.Error("slackbot: built-in runbook not offered", "error", err)
-	}
-	if len(builtins().ids) == 0 {
+	// Load the runbooks now, not in the first request's 3 seconds.
+	cat, err := newCatalog(cfg.Runbooks)
+	if err != nil {
 		cancel()
-		return nil, errors.New("slackbot: no built-in runbook could be loaded")
+		return nil, fmt.Errorf("slackbot: %w", err)
 	}
+	if len(cat.ids) == 0 {
+		cancel()
+		return nil, errors.New("slackbot: no runbook could be loaded")
+	}
+	d.cat = cat
 	return d, nil
 }
 
