@@ -299,7 +299,11 @@ func (r *recall) requestLoop(ctx workflow.Context, ch runbooks.Channel) {
 // the channel is done (confirmed meanwhile) or the workflow is ending.
 func (r *recall) waitCallingHours(ctx workflow.Context, ch runbooks.Channel, n int) bool {
 	now := workflow.Now(ctx)
-	at, err := r.in.Policy.CallingHours.Next(now)
+	hours := r.in.Policy.CallingHours
+	if c := r.status.Contact; c != nil && c.TimeZone != "" && !hours.Open() {
+		hours.TimeZone = c.TimeZone // the recipient's own time zone, from the list
+	}
+	at, err := hours.Next(now)
 	if err != nil || !at.After(now) {
 		return true // a bad zone was refused at validation; never block on it
 	}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/runbooks"
 	"github.com/breachflow/breachflow/workflows"
 )
@@ -291,4 +292,30 @@ func TestRecall_OperatorUpdatesAreValidated(t *testing.T) {
 	var st workflows.RecallStatus
 	require.NoError(t, env.GetWorkflowResult(&st))
 	require.Equal(t, workflows.StateClosedByOperator, st.State)
+}
+
+func TestRecall_CallingHoursAreTheRecipientsOwnWhenTheListSaysSo(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.SetDetachedChildWait(false)
+	workflows.Register(env)
+	// A member living in New York: 10:00 JST is 20:00 the day before there.
+	env.OnActivity(a.LookupRecipient, mock.Anything, mock.Anything).Return(
+		recipients.Recipient{ID: "R00001", TimeZone: "America/New_York"}, nil)
+	start := startAt10JST(env)
+	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m"))
+	var c calls
+	c.mock(env, nil)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalConfirmation, phoneByKeypad(env.Now(), "CA1"))
+		env.SignalWorkflow(workflows.SignalConfirmation, confirmByLink(env.Now()))
+	}, 13*time.Hour+5*time.Minute) // 09:05 in New York
+
+	env.ExecuteWorkflow(workflows.Recall, recallInput(missend(t)))
+
+	require.NoError(t, env.GetWorkflowError())
+	ny, _ := time.LoadLocation("America/New_York")
+	require.Equal(t, 1, c.count())
+	require.Equal(t, time.Date(2026, 11, 16, 9, 0, 0, 0, ny), c.times[0].In(ny), "09:00 in New York, not in Tokyo")
+	require.True(t, c.times[0].After(start))
 }
