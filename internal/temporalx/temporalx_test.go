@@ -1,0 +1,70 @@
+package temporalx_test
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/breachflow/breachflow/internal/codec"
+	"github.com/breachflow/breachflow/internal/config"
+	"github.com/breachflow/breachflow/internal/temporalx"
+)
+
+func TestKeys(t *testing.T) {
+	sandboxCfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := map[string]string{
+		"SENDGRID_API_KEY": "SG.real", "SENDGRID_WEBHOOK_PUBLIC_KEY": config.SandboxSendGridWebhookPublicKey,
+		"BREACHFLOW_LINK_SECRET": "0123456789abcdef0123456789abcdef",
+	}
+	realCfg, err := config.Load(func(k string) string { return real[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := "k1:" + mustKey(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tests := []struct {
+		name    string
+		cfg     config.Config
+		env     map[string]string
+		current string
+		wantErr bool
+	}{
+		{"sandbox without keys uses the public sandbox key", sandboxCfg, nil, "sandbox-demo", false},
+		{"sandbox with own keys uses them", sandboxCfg, map[string]string{codec.EnvKeys: own}, "k1", false},
+		{"real providers without keys refuse to start", realCfg, nil, "", true},
+		{"real providers with keys", realCfg, map[string]string{codec.EnvKeys: own}, "k1", false},
+		{"malformed keys refuse to start", sandboxCfg, map[string]string{codec.EnvKeys: "k1:short"}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keys, err := temporalx.Keys(tt.cfg, func(k string) string { return tt.env[k] }, logger)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatal("want an error")
+				}
+				if tt.env == nil && !errors.Is(err, codec.ErrNoKeys) {
+					t.Errorf("error %v should wrap ErrNoKeys", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if keys.Current != tt.current {
+				t.Errorf("current key %q, want %q", keys.Current, tt.current)
+			}
+		})
+	}
+}
+
+func mustKey(t *testing.T) string {
+	k, err := codec.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
