@@ -13,7 +13,7 @@ STATICCHECK := $(BIN)/staticcheck
 WORKFLOWCHECK := $(BIN)/workflowcheck
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all test lint unit integration fuzz bench demo build tools clean
+.PHONY: all test lint unit integration fuzz bench scale demo build tools clean
 
 all: build
 
@@ -49,12 +49,24 @@ unit:
 integration: $(TEMPORAL)
 	TEMPORAL_CLI_PATH=$(TEMPORAL) $(GO) test -race -count=1 -timeout 30m -tags integration ./internal/e2e/...
 
+## scale: recall SCALE recipients (default 10000) on the dev server; minutes on 2 cores
+SCALE ?= 10000
+scale: $(TEMPORAL)
+	BREACHFLOW_SCALE_RECIPIENTS=$(SCALE) TEMPORAL_CLI_PATH=$(TEMPORAL) $(GO) test -count=1 -timeout 90m -tags integration -run TestScale -v ./internal/e2e/
+
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./runbooks/
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME) ./internal/recipients/
 	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./internal/linktoken/
+	$(GO) test -run '^$$' -fuzz '^FuzzConfirmLink$$' -fuzztime $(FUZZTIME) ./internal/frontdoor/
+	$(GO) test -run '^$$' -fuzz '^FuzzSendGridEvents$$' -fuzztime $(FUZZTIME) ./internal/frontdoor/
+	$(GO) test -run '^$$' -fuzz '^FuzzTwilioWebhooks$$' -fuzztime $(FUZZTIME) ./internal/frontdoor/
+	$(GO) test -run '^$$' -fuzz '^FuzzFrontDoorRequest$$' -fuzztime $(FUZZTIME) ./internal/frontdoor/
+	$(GO) test -run '^$$' -fuzz '^FuzzSlashCommand$$' -fuzztime $(FUZZTIME) ./internal/slackbot/
+	$(GO) test -run '^$$' -fuzz '^FuzzInteraction$$' -fuzztime $(FUZZTIME) ./internal/slackbot/
+	$(GO) test -run '^$$' -fuzz '^FuzzCodecServer$$' -fuzztime $(FUZZTIME) ./internal/codec/
 
 ## bench: the benchmarks quoted in the README
 bench: $(TEMPORAL)
