@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: start the local stack — Temporal dev server (UI on :8233), the
-# worker, `starter serve` and the sandbox — declare a demo incident modelled
-# on seed 000 (53 wrong recipients), print where to look, and run until
-# Ctrl-C, then stop every process it started.
+# worker, `starter serve`, the codec server (so the UI shows payloads
+# decrypted) and the sandbox — declare a demo incident modelled on seed 000
+# (53 wrong recipients), print where to look, and run until Ctrl-C, then stop
+# every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,6 +21,12 @@ export BREACHFLOW_SANDBOX_URL=${BREACHFLOW_SANDBOX_URL:-http://127.0.0.1:8090}
 export BREACHFLOW_SANDBOX_ADDR=${BREACHFLOW_SANDBOX_ADDR:-127.0.0.1:8090}
 UI_PORT=${UI_PORT:-8233}
 TIME_SCALE=${TIME_SCALE:-60}
+# The codec server decrypts payloads for the UI. For this local demo only it
+# runs without a token (BREACHFLOW_CODEC_INSECURE_NO_AUTH) on 127.0.0.1, and
+# answers the dev server's UI only (CORS). Never do this with real data: see
+# docs/encryption.md and SECURITY.md.
+CODEC_PORT=8081
+CODEC_URL=http://localhost:$CODEC_PORT
 
 pids=()
 cleanup() {
@@ -37,7 +44,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in 7233 "$UI_PORT" 8080 8090; do
+for p in 7233 "$UI_PORT" 8080 8090 "$CODEC_PORT"; do
   if port_busy "$p"; then
     echo "port $p is already in use: stop what uses it (an earlier demo?) and run 'make demo' again" >&2
     exit 1
@@ -57,7 +64,7 @@ wait_for() { # name, command...
 echo "starting the Temporal dev server (SQLite: $DATA/temporal.db, UI: http://localhost:$UI_PORT)..."
 # shellcheck disable=SC2046
 "$BIN/temporal" server start-dev --ip 127.0.0.1 --port 7233 --ui-port "$UI_PORT" \
-  --db-filename "$DATA/temporal.db" --log-level warn \
+  --db-filename "$DATA/temporal.db" --log-level warn --ui-codec-endpoint "$CODEC_URL" \
   $("$BIN/starter" search-attributes) >"$LOGS/temporal.log" 2>&1 &
 pids+=($!)
 wait_for "the Temporal dev server" "$BIN/temporal" operator cluster health --address "$TEMPORAL_ADDRESS"
@@ -68,9 +75,14 @@ pids+=($!)
 pids+=($!)
 "$BIN/starter" sandbox --scenario demo --time-scale "$TIME_SCALE" >"$LOGS/sandbox.log" 2>&1 &
 pids+=($!)
+BREACHFLOW_CODEC_LISTEN_ADDR=127.0.0.1:$CODEC_PORT BREACHFLOW_CODEC_TOKEN= BREACHFLOW_CODEC_INSECURE_NO_AUTH=true \
+  BREACHFLOW_CODEC_ORIGINS=http://localhost:$UI_PORT,http://127.0.0.1:$UI_PORT \
+  "$BIN/starter" codec-server >"$LOGS/codec-server.log" 2>&1 &
+pids+=($!)
 http_ok() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3 && head -1 <&3 | grep -q ' 200') 2>/dev/null; }
 wait_for "starter serve" http_ok 8080 /healthz
 wait_for "the sandbox" http_ok 8090 /sim/stats
+wait_for "the codec server" http_ok "$CODEC_PORT" /healthz
 
 id=$("$BIN/starter" start --runbook runbooks/examples/missend-demo.yaml --recipients runbooks/examples/missend-53.csv \
   --title "会員データファイルの誤送信 (demo)" --what "member data file (demo)" --by demo)
@@ -82,6 +94,8 @@ cat <<MSG
   Temporal UI:   http://localhost:$UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows/$id
   All recalls:   http://localhost:$UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows?query=BreachIncidentID%3D%22$id%22
   Status:        bin/starter status $id --json
+  Payloads:      decrypted in the UI by the codec server at $CODEC_URL (demo only: no token)
+                 bin/temporal workflow show -w $id --codec-endpoint '$CODEC_URL/{namespace}'
   Sandbox:       $BREACHFLOW_SANDBOX_URL/sim/stats   (what the simulated providers received)
   Logs:          $LOGS/
 

@@ -63,7 +63,7 @@ const (
 	twilioToken = "twiliotoken0123456789"
 )
 
-func newServer(t *testing.T) (*frontdoor.Server, *recorder, *linktoken.Signer) {
+func newServer(t testing.TB) (*frontdoor.Server, *recorder, *linktoken.Signer) {
 	t.Helper()
 	links, err := linktoken.NewSigner("test-secret-test-secret-test-secret")
 	if err != nil {
@@ -81,7 +81,7 @@ func newServer(t *testing.T) (*frontdoor.Server, *recorder, *linktoken.Signer) {
 	return s, rec, links
 }
 
-func token(t *testing.T, l *linktoken.Signer, p linktoken.Purpose, exp time.Time) string {
+func token(t testing.TB, l *linktoken.Signer, p linktoken.Purpose, exp time.Time) string {
 	t.Helper()
 	tok, err := l.Sign(linktoken.Claims{WorkflowID: "INC-1/recall/R00001", Purpose: p, Expires: exp})
 	if err != nil {
@@ -170,7 +170,7 @@ func TestConfirmationOfAClosedRecallSaysSo(t *testing.T) {
 	}
 }
 
-func sandboxKey(t *testing.T) *ecdsa.PrivateKey {
+func sandboxKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	der, _ := base64.StdEncoding.DecodeString(config.SandboxSendGridWebhookPrivateKey)
 	k, err := x509.ParsePKCS8PrivateKey(der)
@@ -180,7 +180,7 @@ func sandboxKey(t *testing.T) *ecdsa.PrivateKey {
 	return k.(*ecdsa.PrivateKey)
 }
 
-func signSendGrid(t *testing.T, key *ecdsa.PrivateKey, ts string, body []byte) http.Header {
+func signSendGrid(t testing.TB, key *ecdsa.PrivateKey, ts string, body []byte) http.Header {
 	t.Helper()
 	h := sha256.Sum256(append([]byte(ts), body...))
 	sig, err := ecdsa.SignASN1(rand.Reader, key, h[:])

@@ -1,6 +1,7 @@
 package frontdoor
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -65,23 +66,51 @@ func (s *Server) twilioVerified(h twilioHandler) http.HandlerFunc {
 			http.Error(w, "bad token", http.StatusForbidden)
 			return
 		}
-		if key := r.Header.Get("I-Twilio-Idempotency-Token"); key != "" && !s.twilioSeen.Add(r.URL.Path+"|"+key) {
-			s.replayLastTwiML(w, r, c, h)
+		key := r.Header.Get("I-Twilio-Idempotency-Token")
+		if key == "" {
+			h(w, r, c)
 			return
 		}
-		h(w, r, c)
+		key = r.URL.Path + "|" + key
+		if !s.twilioSeen.Add(key) {
+			// A retried delivery of a request already applied: answer it
+			// as the first time (a gather's TwiML too, so the call goes
+			// on), without signalling again.
+			h(w, r.WithContext(context.WithValue(r.Context(), replayKey{}, true)), c)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		h(sw, r, c)
+		if sw.status >= 500 {
+			// Not applied (503 "try again"): Twilio's retry, with the same
+			// idempotency token, must apply it.
+			s.twilioSeen.Forget(key)
+		}
 	}
 }
 
-// replayLastTwiML answers a retried delivery without signalling again. For
-// TwiML requests the answer is recomputed (it is pure); status callbacks
-// just get 204.
-func (s *Server) replayLastTwiML(w http.ResponseWriter, r *http.Request, c linktoken.Claims, h twilioHandler) {
-	if r.URL.Path == "/webhooks/twilio/voice/twiml" {
-		h(w, r, c)
-		return
+// replayKey marks, in a request's context, a retried delivery of a Twilio
+// request already applied: signal then sends nothing and reports success.
+type replayKey struct{}
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
 	}
-	w.WriteHeader(http.StatusNoContent)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 func writeTwiML(w http.ResponseWriter, verbs ...twiml.Element) {
@@ -194,8 +223,12 @@ func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request, c linktoken.C
 
 // signal sends a signal, answering the request itself on failure: a closed
 // Recall is fine (204: nothing left to do), anything else is 503 so the
-// provider retries.
+// provider retries. For a replayed delivery (twilioVerified) it sends
+// nothing and reports success: the first delivery applied it.
 func (s *Server) signal(w http.ResponseWriter, r *http.Request, workflowID, name string, arg any) bool {
+	if r.Context().Value(replayKey{}) != nil {
+		return true // applied by the first delivery
+	}
 	err := s.cfg.Temporal.SignalWorkflow(r.Context(), workflowID, "", name, arg)
 	var notFound *serviceerror.NotFound
 	switch {

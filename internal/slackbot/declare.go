@@ -98,7 +98,6 @@ type catalog struct {
 	ids    []string
 	snaps  map[string]runbooks.Snapshot
 	recall []string // IDs of the runbooks with a recall phase
-	errs   []error  // built-ins that failed to load (not offered)
 }
 
 var builtins = sync.OnceValue(func() []runbooks.Snapshot {
