@@ -8,24 +8,29 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=$ROOT/bin
-DATA=$ROOT/data
-LOGS=$ROOT/.demo
+# Ports and folders can be moved (the demo's own smoke test does):
+# DEMO_DATA, DEMO_LOGS, TEMPORAL_PORT, UI_PORT, SERVE_PORT, SANDBOX_PORT, CODEC_PORT.
+DATA=${DEMO_DATA:-$ROOT/data}
+LOGS=${DEMO_LOGS:-$ROOT/.demo}
 mkdir -p "$DATA/lists" "$LOGS"
-
-export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
-export TEMPORAL_NAMESPACE=${TEMPORAL_NAMESPACE:-default}
-export BREACHFLOW_LIST_DIR=${BREACHFLOW_LIST_DIR:-$DATA/lists}
-export BREACHFLOW_PUBLIC_URL=${BREACHFLOW_PUBLIC_URL:-http://127.0.0.1:8080}
-export BREACHFLOW_LISTEN_ADDR=${BREACHFLOW_LISTEN_ADDR:-127.0.0.1:8080}
-export BREACHFLOW_SANDBOX_URL=${BREACHFLOW_SANDBOX_URL:-http://127.0.0.1:8090}
-export BREACHFLOW_SANDBOX_ADDR=${BREACHFLOW_SANDBOX_ADDR:-127.0.0.1:8090}
+TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
 UI_PORT=${UI_PORT:-8233}
+SERVE_PORT=${SERVE_PORT:-8080}
+SANDBOX_PORT=${SANDBOX_PORT:-8090}
+CODEC_PORT=${CODEC_PORT:-8081}
+
+export TEMPORAL_ADDRESS=127.0.0.1:$TEMPORAL_PORT
+export TEMPORAL_NAMESPACE=${TEMPORAL_NAMESPACE:-default}
+export BREACHFLOW_LIST_DIR=$DATA/lists
+export BREACHFLOW_PUBLIC_URL=http://127.0.0.1:$SERVE_PORT
+export BREACHFLOW_LISTEN_ADDR=127.0.0.1:$SERVE_PORT
+export BREACHFLOW_SANDBOX_URL=http://127.0.0.1:$SANDBOX_PORT
+export BREACHFLOW_SANDBOX_ADDR=127.0.0.1:$SANDBOX_PORT
 TIME_SCALE=${TIME_SCALE:-60}
 # The codec server decrypts payloads for the UI. For this local demo only it
 # runs without a token (BREACHFLOW_CODEC_INSECURE_NO_AUTH) on 127.0.0.1, and
 # answers the dev server's UI only (CORS). Never do this with real data: see
 # docs/encryption.md and SECURITY.md.
-CODEC_PORT=8081
 CODEC_URL=http://localhost:$CODEC_PORT
 
 pids=()
@@ -44,7 +49,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in 7233 "$UI_PORT" 8080 8090 "$CODEC_PORT"; do
+for p in "$TEMPORAL_PORT" "$UI_PORT" "$SERVE_PORT" "$SANDBOX_PORT" "$CODEC_PORT"; do
   if port_busy "$p"; then
     echo "port $p is already in use: stop what uses it (an earlier demo?) and run 'make demo' again" >&2
     exit 1
@@ -63,7 +68,7 @@ wait_for() { # name, command...
 
 echo "starting the Temporal dev server (SQLite: $DATA/temporal.db, UI: http://localhost:$UI_PORT)..."
 # shellcheck disable=SC2046
-"$BIN/temporal" server start-dev --ip 127.0.0.1 --port 7233 --ui-port "$UI_PORT" \
+"$BIN/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
   --db-filename "$DATA/temporal.db" --log-level warn --ui-codec-endpoint "$CODEC_URL" \
   $("$BIN/starter" search-attributes) >"$LOGS/temporal.log" 2>&1 &
 pids+=($!)
@@ -71,7 +76,8 @@ wait_for "the Temporal dev server" "$BIN/temporal" operator cluster health --add
 
 "$BIN/worker" >"$LOGS/worker.log" 2>&1 &
 pids+=($!)
-"$BIN/starter" serve >"$LOGS/serve.log" 2>&1 &
+# serve offers the demo runbook in Slack beside the built-ins.
+BREACHFLOW_RUNBOOKS_DIR=runbooks/examples "$BIN/starter" serve >"$LOGS/serve.log" 2>&1 &
 pids+=($!)
 "$BIN/starter" sandbox --scenario demo --time-scale "$TIME_SCALE" >"$LOGS/sandbox.log" 2>&1 &
 pids+=($!)
@@ -80,12 +86,14 @@ BREACHFLOW_CODEC_LISTEN_ADDR=127.0.0.1:$CODEC_PORT BREACHFLOW_CODEC_TOKEN= BREAC
   "$BIN/starter" codec-server >"$LOGS/codec-server.log" 2>&1 &
 pids+=($!)
 http_ok() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3 && head -1 <&3 | grep -q ' 200') 2>/dev/null; }
-wait_for "starter serve" http_ok 8080 /healthz
-wait_for "the sandbox" http_ok 8090 /sim/stats
+wait_for "starter serve" http_ok "$SERVE_PORT" /healthz
+wait_for "the sandbox" http_ok "$SANDBOX_PORT" /sim/stats
 wait_for "the codec server" http_ok "$CODEC_PORT" /healthz
 
-id=$("$BIN/starter" start --runbook runbooks/examples/missend-demo.yaml --recipients runbooks/examples/missend-53.csv \
-  --title "会員データファイルの誤送信 (demo)" --what "member data file (demo)" --by demo)
+# Declared as a responder does: /breach declare in Slack, then the modal,
+# sent by the sandbox's Slack user and signed exactly as Slack signs them.
+id=$("$BIN/starter" sandbox declare --runbook missend-demo --recipients runbooks/examples/missend-53.csv \
+  --title "会員データファイルの誤送信 (demo)" --what "member data file (demo)" --user U0LEAD --channel C0INCIDENT)
 
 cat <<MSG
 
@@ -94,6 +102,7 @@ cat <<MSG
   Temporal UI:   http://localhost:$UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows/$id
   All recalls:   http://localhost:$UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows?query=BreachIncidentID%3D%22$id%22
   Status:        bin/starter status $id --json
+  Slack:         $BREACHFLOW_SANDBOX_URL/sim/slack   (the incident message in #incident-response, updated in place)
   Payloads:      decrypted in the UI by the codec server at $CODEC_URL (demo only: no token)
                  bin/temporal workflow show -w $id --codec-endpoint '$CODEC_URL/{namespace}'
   Sandbox:       $BREACHFLOW_SANDBOX_URL/sim/stats   (what the simulated providers received)
