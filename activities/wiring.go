@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/linktoken"
@@ -41,4 +42,32 @@ func New(cfg config.Config, lists RecipientSource, logger *slog.Logger) (*Activi
 		Sender:    FromAddress{Name: cfg.MailFromName, Email: cfg.MailFrom},
 		Logger:    logger,
 	}, nil
+}
+
+// Set is every activity struct a breachflow worker registers.
+type Set struct {
+	Core    *Activities
+	Roles   *RoleMailer
+	Records *Recorder
+}
+
+// NewSet builds the worker's activities from configuration; workflows
+// answers the Recall status queries the closing record collects.
+func NewSet(cfg config.Config, lists RecipientSource, workflows WorkflowQuerier, logger *slog.Logger) (*Set, error) {
+	core, err := New(cfg, lists, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Set{
+		Core:    core,
+		Roles:   &RoleMailer{Roles: cfg.Roles, Mail: core.Mail, Sender: core.Sender},
+		Records: &Recorder{Dir: cfg.RecordDir, Workflows: workflows},
+	}, nil
+}
+
+// Register registers every activity of the set.
+func (s *Set) Register(r worker.ActivityRegistry) {
+	r.RegisterActivity(s.Core)
+	r.RegisterActivity(s.Roles)
+	r.RegisterActivity(s.Records)
 }

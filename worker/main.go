@@ -30,14 +30,14 @@ func main() {
 		fatal(logger, "connect to Temporal", err)
 	}
 	defer c.Close()
-	acts, err := activities.New(cfg, &recipients.Store{Dir: cfg.ListDir}, logger)
+	acts, err := activities.NewSet(cfg, &recipients.Store{Dir: cfg.ListDir}, c, logger)
 	if err != nil {
 		fatal(logger, "activities", err)
 	}
 	w := worker.New(c, cfg.TaskQueue, worker.Options{})
 	workflows.Register(w)
-	w.RegisterActivity(acts)
-	logger.Info("worker started", "task_queue", cfg.TaskQueue)
+	acts.Register(w)
+	logger.Info("worker started", "task_queue", cfg.TaskQueue, "roles", cfg.Roles.String(), "record_dir", cfg.RecordDir)
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		fatal(logger, "worker", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/runbooks"
 )
@@ -32,6 +33,8 @@ type IncidentCarry struct {
 	PrevDay   RecallCounts `json:"prev_day"`
 	PrevDayAt time.Time    `json:"prev_day_at,omitempty"`
 	Slack     slackState   `json:"slack"`
+	// Response is the checklist, obligations, daily report and closing.
+	Response *ResponseCarry `json:"response,omitempty"`
 }
 
 // RecipientProgress is the Incident's compact record of one recipient.
@@ -59,6 +62,7 @@ func Incident(ctx workflow.Context, in IncidentInput) (IncidentResult, error) {
 
 type incident struct {
 	in            IncidentInput
+	resp          *response
 	carry         IncidentCarry
 	pendingStarts int
 	dirty         bool
@@ -68,6 +72,7 @@ type incident struct {
 
 func newIncident(in IncidentInput) *incident {
 	i := &incident{in: in}
+	defer i.newResponse()
 	if in.Carry != nil {
 		i.carry = *in.Carry
 		return i
@@ -87,7 +92,26 @@ func newIncident(in IncidentInput) *incident {
 	return i
 }
 
+// newResponse builds the checklist, obligations, daily report and closing
+// over the incident's state.
+func (i *incident) newResponse() {
+	i.resp = newResponse(i.in, i.carry.Response, responseHooks{
+		thread: func() *activities.SlackMessageRef { return i.carry.Slack.Ref },
+		recall: func() *RecallCounts {
+			if i.carry.Counts.Total == 0 {
+				return nil
+			}
+			c := i.carry.Counts
+			return &c
+		},
+		changed: func() { i.dirty = true },
+	})
+}
+
 func (i *incident) setup(ctx workflow.Context) error {
+	if err := i.resp.setup(ctx); err != nil {
+		return err
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (IncidentStatus, error) { return i.status(), nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
@@ -125,13 +149,16 @@ func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
 		workflow.Go(ctx, i.slackLoop)
 		workflow.Go(ctx, i.unreachableReminders)
 	}
+	if err := i.resp.start(ctx); err != nil {
+		return IncidentResult{}, err
+	}
 	i.publish(ctx)
 	for {
 		i.fillWindow(ctx)
 		// Wake on progress, on close, or when it is time to continue as new
 		// (once every child start has been acknowledged).
 		if err := workflow.Await(ctx, func() bool {
-			return i.dirty || i.closed != nil || (i.canSuggested(ctx) && i.pendingStarts == 0)
+			return i.dirty || i.closed != nil || (i.canSuggested(ctx) && i.pendingStarts == 0 && !i.resp.busy())
 		}); err != nil {
 			return IncidentResult{}, err
 		}
@@ -152,13 +179,17 @@ func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
 					return i.carry.Slack.Posted == i.slackView() && len(i.carry.Slack.Replies) == 0
 				})
 			}
+			rec, err := i.resp.close(ctx, *i.closed)
+			if err != nil {
+				return IncidentResult{}, err
+			}
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return IncidentResult{}, err
 			}
-			return IncidentResult{Status: i.status()}, nil
+			return IncidentResult{Status: i.status(), Record: rec}, nil
 		}
 		i.publish(ctx)
-		if i.canSuggested(ctx) && i.pendingStarts == 0 {
+		if i.canSuggested(ctx) && i.pendingStarts == 0 && !i.resp.busy() {
 			return IncidentResult{}, i.continueAsNew(ctx)
 		}
 	}
@@ -360,12 +391,18 @@ func (i *incident) publish(ctx workflow.Context) {
 	}
 	i.dirty = false
 	c := i.carry.Counts
-	_ = workflow.UpsertTypedSearchAttributes(ctx,
+	sas := []temporal.SearchAttributeUpdate{
 		SAPhase.ValueSet(i.carry.Phase),
 		SARecipients.ValueSet(int64(c.Total)),
 		SAConfirmed.ValueSet(int64(c.Confirmed)),
 		SAUnreachable.ValueSet(int64(c.Unreachable)),
-	)
+	}
+	if next := i.resp.nextDeadline(); !next.IsZero() {
+		sas = append(sas, SANextDeadline.ValueSet(next))
+	} else {
+		sas = append(sas, SANextDeadline.ValueUnset())
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, sas...)
 	d := i.details()
 	if d != i.lastDetails {
 		workflow.SetCurrentDetails(ctx, d)
@@ -389,8 +426,9 @@ func (i *incident) details() string {
 func (i *incident) status() IncidentStatus {
 	s := IncidentStatus{
 		IncidentID: i.in.IncidentID, Runbook: i.in.Runbook.Runbook.ID, RunbookSHA256: i.in.Runbook.SHA256,
-		Title: i.in.Facts.Title, Phase: i.carry.Phase, DeclaredAt: i.in.DeclaredAt, Recall: i.carry.Counts,
+		Title: i.resp.facts().Title, Phase: i.carry.Phase, DeclaredAt: i.in.DeclaredAt, Recall: i.carry.Counts,
 		Unreachable: []string{},
+		Obligations: i.resp.obligationSummaries(), Tasks: i.resp.taskStatuses(), Prevention: i.resp.prevention(),
 	}
 	if !i.carry.LastDayAt.IsZero() {
 		// The first boundary compares with the start (all zero).
@@ -408,12 +446,15 @@ func (i *incident) status() IncidentStatus {
 
 func (i *incident) continueAsNew(ctx workflow.Context) error {
 	i.drain(ctx)
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	i.resp.drain(ctx)
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && !i.resp.busy() }); err != nil {
 		return err
 	}
 	i.drain(ctx)
+	i.resp.drain(ctx)
 	next := i.in
 	carry := i.carry
+	carry.Response = i.resp.snapshot()
 	next.Carry = &carry
 	return workflow.NewContinueAsNewError(ctx, Incident, next)
 }

@@ -82,7 +82,7 @@ func (i *incident) reply(format string, args ...any) {
 // changed (timestamps excluded).
 func (i *incident) slackView() string {
 	c := i.carry.Counts
-	return fmt.Sprintf("%s|%+v|%v|%s", i.carry.Phase, c, i.status().Unreachable, i.deltaKey())
+	return fmt.Sprintf("%s|%+v|%v|%s|%s", i.carry.Phase, c, i.status().Unreachable, i.deltaKey(), i.resp.viewKey())
 }
 
 func (i *incident) deltaKey() string {
@@ -98,7 +98,8 @@ func (i *incident) view(ctx workflow.Context) slackui.IncidentView {
 	c := st.Recall
 	v := slackui.IncidentView{
 		IncidentID: i.in.IncidentID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
-		Title: i.in.Facts.Title, Runbook: i.in.Runbook.Runbook.ID, Phase: st.Phase, UpdatedAt: workflow.Now(ctx),
+		Title: st.Title, Runbook: i.in.Runbook.Runbook.ID, Phase: st.Phase, UpdatedAt: workflow.Now(ctx),
+		Deadlines: i.resp.deadlineViews(), Tasks: i.resp.taskViews(),
 	}
 	if c.Total > 0 {
 		rv := &slackui.RecallView{Total: c.Total, Requested: c.Requested, PhoneConfirmed: c.PhoneConfirmed,

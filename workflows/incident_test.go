@@ -47,7 +47,7 @@ func closeIncident(env *testsuite.TestWorkflowEnvironment) {
 
 func TestIncident_EveryRecipientIsRecalledAndCountedExactly(t *testing.T) {
 	const n = 53
-	env := newEnv()
+	env := newIncidentEnv()
 	// Everyone is asked once; R00053, who never confirms, is reminded twice more.
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m")).Times(n + 2)
 
@@ -82,7 +82,7 @@ func TestIncident_EveryRecipientIsRecalledAndCountedExactly(t *testing.T) {
 
 func TestIncident_SlidingWindowBoundsRunningRecalls(t *testing.T) {
 	const n, window = 12, 5
-	env := newEnv()
+	env := newIncidentEnv()
 	var mu sync.Mutex  // activities run on their own goroutines
 	var asked []string // recall workflow IDs, in the order requests went out
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(
@@ -126,7 +126,7 @@ func TestIncident_SlidingWindowBoundsRunningRecalls(t *testing.T) {
 }
 
 func TestIncident_CloseNeedsWhoAndWhy(t *testing.T) {
-	env := newEnv()
+	env := newIncidentEnv()
 	in := incidentInput(0, 1)
 	in.WrongRecipients = nil
 	var rejected error
@@ -147,7 +147,7 @@ func TestIncident_CloseNeedsWhoAndWhy(t *testing.T) {
 }
 
 func TestIncident_ContinuesAsNewWithoutLosingProgress(t *testing.T) {
-	env := newEnv()
+	env := newIncidentEnv()
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m"))
 	env.SetContinueAsNewSuggested(true)
 

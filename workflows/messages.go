@@ -12,6 +12,7 @@ package workflows
 import (
 	"time"
 
+	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/runbooks"
 )
@@ -75,9 +76,11 @@ type IncidentInput struct {
 	Carry *IncidentCarry `json:"carry,omitempty"`
 }
 
-// IncidentResult is what a closed Incident returns.
+// IncidentResult is what a closed Incident returns: its final status and
+// where its record (timeline, JSON and Markdown) was written.
 type IncidentResult struct {
-	Status IncidentStatus `json:"status"`
+	Status IncidentStatus          `json:"status"`
+	Record activities.RecordResult `json:"record"`
 }
 
 // Incident phases, as shown in the BreachPhase search attribute.
@@ -105,6 +108,10 @@ type IncidentStatus struct {
 	DayBoundaryAt  time.Time     `json:"day_boundary_at,omitzero"`
 	// Unreachable lists the opaque IDs of recipients in state unreachable.
 	Unreachable []string `json:"unreachable_ids"`
+	// Obligations, containment tasks and the prevention report.
+	Obligations []ObligationSummary `json:"obligations"`
+	Tasks       []TaskStatus        `json:"tasks"`
+	Prevention  *PreventionStatus   `json:"prevention,omitempty"`
 }
 
 // RecallCounts are exact counts over every wrong recipient.

@@ -15,11 +15,27 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/internal/reports"
 	"github.com/breachflow/breachflow/runbooks"
 	"github.com/breachflow/breachflow/workflows"
 )
 
 var a *activities.Activities
+
+// newIncidentEnv is newEnv for tests of the recall inside an Incident: the
+// response around it (obligations, reports, the closing record) talks to
+// people through activities these tests do not look at.
+func newIncidentEnv() *testsuite.TestWorkflowEnvironment {
+	env := newEnv()
+	var rm *activities.RoleMailer
+	var rec *activities.Recorder
+	env.OnActivity(a.DraftReport, mock.Anything, mock.Anything).Return(reports.Draft{}, nil).Maybe()
+	env.OnActivity(rm.EmailRole, mock.Anything, mock.Anything).Return(activities.RoleMailResult{}, nil).Maybe()
+	env.OnActivity(rec.WriteRecord, mock.Anything, mock.Anything).Return(activities.RecordResult{}, nil).Maybe()
+	env.OnActivity(a.PostThreadReply, mock.Anything, mock.Anything).Return(nil).Maybe()
+	env.OnActivity(a.PostIncidentMessage, mock.Anything, mock.Anything).Return(activities.SlackMessageRef{Channel: "C", TS: "1.000001"}, nil).Maybe()
+	return env
+}
 
 // newEnv returns a test environment that logs only errors.
 func newEnv() *testsuite.TestWorkflowEnvironment {

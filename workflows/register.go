@@ -6,4 +6,7 @@ import "go.temporal.io/sdk/worker"
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(Incident)
 	r.RegisterWorkflow(Recall)
+	r.RegisterWorkflow(Obligation)
+	r.RegisterWorkflow(Broadcast)
+	r.RegisterWorkflow(BrokerDemand)
 }

@@ -14,7 +14,8 @@ var (
 	SARunbook = temporal.NewSearchAttributeKeyKeyword("BreachRunbook")
 	// SAPhase is the Incident's current phase.
 	SAPhase = temporal.NewSearchAttributeKeyKeyword("BreachPhase")
-	// SARecipients is the number of wrong recipients being recalled.
+	// SARecipients is the number of wrong recipients being recalled (on an
+	// Incident), or of people a Broadcast notifies.
 	SARecipients = temporal.NewSearchAttributeKeyInt64("BreachRecipients")
 	// SAConfirmed is the number of recipients whose deletion is confirmed.
 	SAConfirmed = temporal.NewSearchAttributeKeyInt64("BreachConfirmed")
@@ -22,8 +23,20 @@ var (
 	SAUnreachable = temporal.NewSearchAttributeKeyInt64("BreachUnreachable")
 	// SARecallState is a Recall workflow's state (pending, requested, ...).
 	SARecallState = temporal.NewSearchAttributeKeyKeyword("BreachRecallState")
-	// SANextDeadline is the earliest open legal deadline of an Incident.
+	// SANextDeadline is the earliest open legal deadline of an Incident,
+	// and an Obligation's own deadline (or soft target).
 	SANextDeadline = temporal.NewSearchAttributeKeyTime("BreachNextDeadline")
+	// SAObligationState is an Obligation workflow's state (pending,
+	// drafted, overdue, filed, not_required).
+	SAObligationState = temporal.NewSearchAttributeKeyKeyword("BreachObligationState")
+	// SABroadcastState is a Broadcast's state (awaiting_approval, sending, ...).
+	SABroadcastState = temporal.NewSearchAttributeKeyKeyword("BreachBroadcastState")
+	// SABroadcastSent is how many notices a Broadcast has sent. It is a
+	// Double because the dev server's SQLite visibility store has only
+	// three Int attributes, all taken; counts up to 2^53 are exact.
+	SABroadcastSent = temporal.NewSearchAttributeKeyFloat64("BreachSent")
+	// SADemandState is a BrokerDemand's state (awaiting_mailing, ...).
+	SADemandState = temporal.NewSearchAttributeKeyKeyword("BreachDemandState")
 )
 
 // SearchAttributes lists every search attribute with its type, for
@@ -39,6 +52,10 @@ func SearchAttributes() []SearchAttributeDef {
 		{SAUnreachable.GetName(), enums.INDEXED_VALUE_TYPE_INT},
 		{SARecallState.GetName(), enums.INDEXED_VALUE_TYPE_KEYWORD},
 		{SANextDeadline.GetName(), enums.INDEXED_VALUE_TYPE_DATETIME},
+		{SAObligationState.GetName(), enums.INDEXED_VALUE_TYPE_KEYWORD},
+		{SABroadcastState.GetName(), enums.INDEXED_VALUE_TYPE_KEYWORD},
+		{SABroadcastSent.GetName(), enums.INDEXED_VALUE_TYPE_DOUBLE},
+		{SADemandState.GetName(), enums.INDEXED_VALUE_TYPE_KEYWORD},
 	}
 }
 

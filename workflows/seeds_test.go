@@ -36,7 +36,7 @@ func recallID(k int) string {
 // since yesterday).
 func TestSeed000_Day7_53ByPhone52AlsoByEmailPlusOneSinceYesterday(t *testing.T) {
 	const n = 53
-	env := newEnv()
+	env := newIncidentEnv()
 	start := time.Date(2026, 11, 16, 10, 0, 0, 0, tokyo) // a Monday morning
 	env.SetStartTime(start)
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m"))
@@ -85,7 +85,7 @@ func TestSeed000_Day7_53ByPhone52AlsoByEmailPlusOneSinceYesterday(t *testing.T) 
 // received it confirm.
 func TestSeed003_15BouncesBecome15UnreachableTasks14Confirmed(t *testing.T) {
 	const n = 29
-	env := newEnv()
+	env := newIncidentEnv()
 	env.SetStartTime(time.Date(2026, 11, 16, 19, 0, 0, 0, tokyo))
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m"))
 	env.RegisterDelayedCallback(func() {

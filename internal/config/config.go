@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/breachflow/breachflow/internal/roles"
 )
 
 // Config is the whole configuration of a worker or starter process.
@@ -23,6 +25,13 @@ type Config struct {
 	SandboxAddr  string
 	MailFrom     string // BREACHFLOW_MAIL_FROM
 	MailFromName string // BREACHFLOW_MAIL_FROM_NAME
+	// RecordDir is where closed incidents' records (timeline JSON and
+	// Markdown) are written: they must outlive Temporal's retention
+	// (BREACHFLOW_RECORD_DIR).
+	RecordDir string
+	// Roles is who holds each runbook role, for reminders, escalations and
+	// reports by e-mail (BREACHFLOW_ROLES="dpo=a@x,b@x;legal=c@x").
+	Roles roles.Directory
 	// RunbooksDir holds the organisation's own runbooks, offered beside the
 	// built-ins (BREACHFLOW_RUNBOOKS_DIR; empty = built-ins only).
 	RunbooksDir string
@@ -96,6 +105,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MailFrom:     get("BREACHFLOW_MAIL_FROM", "security@example.com"),
 		MailFromName: get("BREACHFLOW_MAIL_FROM_NAME", "breachflow"),
 		RunbooksDir:  get("BREACHFLOW_RUNBOOKS_DIR", ""),
+		RecordDir:    get("BREACHFLOW_RECORD_DIR", "data/records"),
 		SendGrid: SendGrid{
 			APIKey:           get("SENDGRID_API_KEY", ""),
 			WebhookPublicKey: get("SENDGRID_WEBHOOK_PUBLIC_KEY", ""),
@@ -111,6 +121,11 @@ func Load(getenv func(string) string) (Config, error) {
 			AppToken:      get("SLACK_APP_TOKEN", ""),
 		},
 	}
+	dir, err := roles.FromEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	c.Roles = dir
 	if err := c.validate(); err != nil {
 		return Config{}, err
 	}

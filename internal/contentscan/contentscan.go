@@ -233,7 +233,7 @@ func scanLists(part, s string) []Finding {
 	var out []Finding
 	if n := strings.Count(s, "@") + strings.Count(s, "＠"); n > maxAts {
 		out = append(out, Finding{Rule: RuleList, Part: part,
-			Detail: fmt.Sprintf("%d \"@\" signs: a notice names at most a few contacts, this looks like a list of addresses", n)})
+			Detail: fmt.Sprintf("%d at signs: a notice names at most a few contacts, this looks like a list of addresses", n)})
 	}
 	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
 	postal := 0

@@ -142,6 +142,7 @@ func TestComposeServices(t *testing.T) {
 		{service: "worker", target: "worker"},
 		{service: "starter", target: "starter", command: []string{"serve"}},
 		{service: "sandbox", target: "starter", command: []string{"sandbox"}},
+		{service: "codec-server", target: "starter", command: []string{"codec-server"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {
@@ -290,6 +291,10 @@ var listeners = map[string]func(t *testing.T, p *types.Project) (host, port stri
 	"sandbox": func(t *testing.T, p *types.Project) (string, string) {
 		return envHostPort(t, service(t, p, "sandbox"), "BREACHFLOW_SANDBOX_ADDR")
 	},
+	// `starter codec-server` reads BREACHFLOW_CODEC_LISTEN_ADDR (starter/codec.go).
+	"codec-server": func(t *testing.T, p *types.Project) (string, string) {
+		return envHostPort(t, service(t, p, "codec-server"), "BREACHFLOW_CODEC_LISTEN_ADDR")
+	},
 }
 
 func envHostPort(t *testing.T, s types.ServiceConfig, name string) (string, string) {
@@ -316,6 +321,7 @@ func TestComposeListenersPublished(t *testing.T) {
 		{"temporal-ui", "temporal-ui", "8088"},
 		{"starter", "starter", "8080"},
 		{"sandbox", "sandbox", "8090"},
+		{"codec-server", "codec-server", "8081"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.listener, func(t *testing.T) {
@@ -435,6 +441,7 @@ var shared = []string{
 	"BREACHFLOW_LIST_DIR",
 	"BREACHFLOW_PUBLIC_URL",
 	"BREACHFLOW_LINK_SECRET",
+	"BREACHFLOW_CODEC_KEYS",
 	"BREACHFLOW_SANDBOX_URL",
 	"BREACHFLOW_MAIL_FROM",
 	"BREACHFLOW_MAIL_FROM_NAME",
@@ -489,6 +496,11 @@ func TestComposeHostEnvironment(t *testing.T) {
 		{"SLACK_BOT_TOKEN", "", both},
 		{"SLACK_SIGNING_SECRET", "", both},
 		{"SLACK_APP_TOKEN", "", both},
+		// Empty = the public sandbox key; the codec server must decrypt
+		// what the worker and the starter encrypt.
+		{"BREACHFLOW_CODEC_KEYS", "", []string{"worker", "starter", "codec-server"}},
+		{"BREACHFLOW_CODEC_TOKEN", "", []string{"codec-server"}}, // empty: the codec server refuses to start
+		{"BREACHFLOW_CODEC_ORIGINS", "http://localhost:8088,http://localhost:8233", []string{"codec-server"}},
 	}
 	host := map[string]string{}
 	for _, tt := range tests {
@@ -550,4 +562,71 @@ func TestComposeDependsOnTemporal(t *testing.T) {
 			t.Errorf("%s: depends on temporal with condition %q, want %s", svc, dep.Condition, types.ServiceConditionHealthy)
 		}
 	}
+}
+
+// TestComposeCodecServer checks that both Temporal UIs decrypt through the
+// codec server as the browser reaches it, and that the codec server serves
+// those UIs and nobody without the token.
+func TestComposeCodecServer(t *testing.T) {
+	p := loadCompose(t, nil)
+	codec := service(t, p, "codec-server")
+	if len(codec.Ports) != 1 {
+		t.Fatalf("codec-server publishes %d ports, want 1", len(codec.Ports))
+	}
+	published := codec.Ports[0].Published
+	// The browser calls the codec server: its URL is the host's published
+	// port, never a service name of the compose network.
+	endpoint := "http://localhost:" + published
+
+	t.Run("dev server UI", func(t *testing.T) {
+		cmd := service(t, p, "temporal").Command
+		if got := flagValues(cmd, "--ui-codec-endpoint"); !slices.Equal(got, []string{endpoint}) {
+			t.Errorf("temporal --ui-codec-endpoint = %q, want %q", got, endpoint)
+		}
+	})
+	t.Run("temporal-ui", func(t *testing.T) {
+		ui := service(t, p, "temporal-ui")
+		if got, _ := env(ui, "TEMPORAL_CODEC_ENDPOINT"); got != endpoint {
+			t.Errorf("TEMPORAL_CODEC_ENDPOINT = %q, want %q", got, endpoint)
+		}
+		// The browser's session cookie from /login is the credential.
+		if got, _ := env(ui, "TEMPORAL_CODEC_INCLUDE_CREDENTIALS"); got != "true" {
+			t.Errorf("TEMPORAL_CODEC_INCLUDE_CREDENTIALS = %q, want true", got)
+		}
+	})
+	t.Run("origins", func(t *testing.T) {
+		origins, _ := env(codec, "BREACHFLOW_CODEC_ORIGINS")
+		list := strings.Split(origins, ",")
+		if slices.Contains(list, "*") {
+			t.Fatalf("BREACHFLOW_CODEC_ORIGINS=%q: * is refused by the codec server", origins)
+		}
+		// Each UI's page, as the browser opens it on the host.
+		uis := []struct{ name, port string }{
+			{"temporal-ui", service(t, p, "temporal-ui").Ports[0].Published},
+			{"the dev server's UI", flagOr(service(t, p, "temporal").Command, "--ui-port", "8233")},
+		}
+		for _, ui := range uis {
+			if origin := "http://localhost:" + ui.port; !slices.Contains(list, origin) {
+				t.Errorf("BREACHFLOW_CODEC_ORIGINS=%q lacks %s (%s)", origins, origin, ui.name)
+			}
+		}
+	})
+	t.Run("authentication", func(t *testing.T) {
+		// It listens on all interfaces of its container: never without a token.
+		if v, ok := env(codec, "BREACHFLOW_CODEC_INSECURE_NO_AUTH"); ok {
+			t.Errorf("BREACHFLOW_CODEC_INSECURE_NO_AUTH=%q: the codec server must require its token here", v)
+		}
+		host := loadCompose(t, map[string]string{"BREACHFLOW_CODEC_TOKEN": "from-host-token"})
+		if got, _ := env(service(t, host, "codec-server"), "BREACHFLOW_CODEC_TOKEN"); got != "from-host-token" {
+			t.Errorf("BREACHFLOW_CODEC_TOKEN = %q, want the host's", got)
+		}
+	})
+	t.Run("keys", func(t *testing.T) {
+		host := loadCompose(t, map[string]string{"BREACHFLOW_CODEC_KEYS": "k1:a2V5"})
+		for _, svc := range []string{"worker", "starter", "codec-server"} {
+			if got, _ := env(service(t, host, svc), "BREACHFLOW_CODEC_KEYS"); got != "k1:a2V5" {
+				t.Errorf("%s: BREACHFLOW_CODEC_KEYS = %q, want the host's", svc, got)
+			}
+		}
+	})
 }

@@ -175,7 +175,7 @@ func (s *stack) waitMessage(ctx context.Context, what string, ok func(sandbox.Sl
 	return found
 }
 
-func waitFor(ctx context.Context, t *testing.T, what string, ok func() bool) {
+func waitFor(ctx context.Context, t testing.TB, what string, ok func() bool) {
 	t.Helper()
 	for !ok() {
 		select {

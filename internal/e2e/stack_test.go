@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,43 +44,55 @@ func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
+// temporalCLI is the Temporal CLI that runs dev servers.
+var temporalCLI string
+
 func runMain(m *testing.M) int {
-	path := os.Getenv("TEMPORAL_CLI_PATH")
-	if path == "" {
+	temporalCLI = os.Getenv("TEMPORAL_CLI_PATH")
+	if temporalCLI == "" {
 		_, file, _, _ := runtime.Caller(0)
-		path = filepath.Join(filepath.Dir(file), "..", "..", "bin", "temporal")
+		temporalCLI = filepath.Join(filepath.Dir(file), "..", "..", "bin", "temporal")
 	}
-	if _, err := os.Stat(path); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: no Temporal CLI at %s: run `make tools` (or set TEMPORAL_CLI_PATH)\n", path)
+	if _, err := os.Stat(temporalCLI); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: no Temporal CLI at %s: run `make tools` (or set TEMPORAL_CLI_PATH)\n", temporalCLI)
 		return 1
-	}
-	var extra []string
-	for _, sa := range workflows.SearchAttributes() {
-		extra = append(extra, "--search-attribute", sa.Name+"="+sa.CLIType())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  path,
-		ClientOptions: &client.Options{Namespace: "default"},
-		LogLevel:      "error",
-		ExtraArgs:     extra,
-		Stdout:        io.Discard,
-		Stderr:        io.Discard,
-	})
+	srv, err := testsuite.StartDevServer(ctx, devServerOptions("", ""))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: start dev server: %v\n", err)
 		return 1
 	}
 	devServer = srv
 	defer func() { _ = srv.Stop() }()
+	defer removeBinaries()
 	return m.Run()
+}
+
+// devServerOptions runs the Temporal CLI's dev server with breachflow's
+// search attributes: on hostPort ("" = a free port), in memory or, with
+// dbFile, in a SQLite file that survives a restart.
+func devServerOptions(hostPort, dbFile string) testsuite.DevServerOptions {
+	var extra []string
+	for _, sa := range workflows.SearchAttributes() {
+		extra = append(extra, "--search-attribute", sa.Name+"="+sa.CLIType())
+	}
+	return testsuite.DevServerOptions{
+		ExistingPath:  temporalCLI,
+		ClientOptions: &client.Options{HostPort: hostPort, Namespace: "default"},
+		DBFilename:    dbFile,
+		LogLevel:      "error",
+		ExtraArgs:     extra,
+		Stdout:        io.Discard,
+		Stderr:        io.Discard,
+	}
 }
 
 // stack is one breachflow deployment on the shared dev server: its own task
 // queue, list store, sandbox and front door.
 type stack struct {
-	t         *testing.T
+	t         testing.TB
 	client    client.Client
 	cfg       config.Config
 	sandbox   *sandbox.Sandbox
@@ -89,6 +102,9 @@ type stack struct {
 	rawLogs   *syncBuffer // as produced at call sites
 	keys      codec.Keys
 	lists     map[string]recipients.ListRef // by incident ID
+	// worker is the worker process (opts.workerProcess), serve the
+	// `starter serve` process (opts.frontdoorProcess); nil when in-process.
+	worker, serve *process
 }
 
 type stackOptions struct {
@@ -96,12 +112,24 @@ type stackOptions struct {
 	builtinScenario string // or a built-in scenario by name ("demo")
 	failureRate     float64
 	slackDeclarers  []string // Slack IDs allowed to declare and act; empty = everyone (sandbox)
+	// workerProcess runs the real worker binary as a subprocess (built by
+	// the test, configured by environment) instead of an in-process
+	// worker, so a test can kill -9 it and start it again.
+	workerProcess bool
+	// frontdoorProcess runs the real `starter serve` as a subprocess on a
+	// fixed port instead of the in-process front door.
+	frontdoorProcess bool
+	// temporal is the dev server's host:port; "" = the shared dev server.
+	temporal string
 }
+
+// stackSeq numbers the stacks of the test binary.
+var stackSeq atomic.Int64
 
 // testCodecKeys encrypts every payload of the e2e runs.
 const testCodecKeys = "e2e:q0zuxAJpUUzEA3ptcJ7YG8fOk2Jb8c6Lx8BPC9tPSJE="
 
-func newStack(t *testing.T, opts stackOptions) *stack {
+func newStack(t testing.TB, opts stackOptions) *stack {
 	t.Helper()
 	// Every log line of the run, as the process would write it (redacted)
 	// and as the code produced it (raw), so privacy tests can check both.
@@ -117,7 +145,11 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	copts := client.Options{HostPort: devServer.FrontendHostPort(), Namespace: "default", Logger: log.NewStructuredLogger(logger)}
+	hostPort := opts.temporal
+	if hostPort == "" {
+		hostPort = devServer.FrontendHostPort()
+	}
+	copts := client.Options{HostPort: hostPort, Namespace: "default", Logger: log.NewStructuredLogger(logger)}
 	if err := codec.ClientOptions(&copts, keys); err != nil {
 		t.Fatal(err)
 	}
@@ -128,16 +160,24 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	t.Cleanup(c.Close)
 
 	// The front door's URL is needed by the sandbox and the activities
-	// before the front door exists: start the listener first.
+	// before the front door exists: start the listener first (or, for a
+	// front-door process, choose its port).
 	var fdHandler http.Handler = http.NotFoundHandler()
 	var mu sync.RWMutex
-	fdSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.RLock()
-		h := fdHandler
-		mu.RUnlock()
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(fdSrv.Close)
+	var fdSrv *httptest.Server
+	publicURL := ""
+	if opts.frontdoorProcess {
+		publicURL = "http://" + freeAddr(t)
+	} else {
+		fdSrv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.RLock()
+			h := fdHandler
+			mu.RUnlock()
+			h.ServeHTTP(w, r)
+		}))
+		t.Cleanup(fdSrv.Close)
+		publicURL = fdSrv.URL
+	}
 
 	// Likewise the sandbox's own URL (Slack response_url) before it exists.
 	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -156,8 +196,10 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		}
 	}
 	sb, err := sandbox.New(sandbox.Config{
-		EngineURL: fdSrv.URL, SandboxURL: "http://" + sbLn.Addr().String(),
-		TwilioAccountSID: config.SandboxTwilioAccountSID, TwilioAuthToken: config.SandboxTwilioAuthToken,
+		EngineURL: publicURL, SandboxURL: "http://" + sbLn.Addr().String(),
+		// The fixed sandbox key, so a `starter serve` process verifies too.
+		SendGridWebhookPrivateKey: config.SandboxSendGridWebhookPrivateKey,
+		TwilioAccountSID:          config.SandboxTwilioAccountSID, TwilioAuthToken: config.SandboxTwilioAuthToken,
 		SlackBotToken: config.SandboxSlackBotToken, SlackSigningSecret: config.SandboxSlackSigningSecret,
 		Scenario: sc, TimeScale: 1000, FailureRate: opts.failureRate, Logger: logger,
 	})
@@ -171,18 +213,64 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	sbSrv.Start()
 	t.Cleanup(sbSrv.Close)
 
-	taskQueue := "e2e-" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-")
-	cfg, err := config.Load(func(k string) string {
-		return map[string]string{
-			"BREACHFLOW_TASK_QUEUE":  taskQueue,
-			"BREACHFLOW_PUBLIC_URL":  fdSrv.URL,
-			"BREACHFLOW_SANDBOX_URL": sbSrv.URL,
-			"BREACHFLOW_LIST_DIR":    t.TempDir(),
-		}[k]
-	})
+	// One task queue per stack: two stacks of one test (or benchmark) must
+	// not pick up each other's tasks.
+	taskQueue := fmt.Sprintf("e2e-%s-%d", strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-"), stackSeq.Add(1))
+	// The environment of the worker and front-door processes; the
+	// in-process parts read the same values. Nothing is inherited from the
+	// test's own environment (no real provider credentials by accident).
+	env := map[string]string{
+		"TEMPORAL_ADDRESS":       hostPort,
+		"TEMPORAL_NAMESPACE":     "default",
+		"HOME":                   t.TempDir(), // no Temporal CLI profile of the developer's
+		codec.EnvKeys:            testCodecKeys,
+		"BREACHFLOW_TASK_QUEUE":  taskQueue,
+		"BREACHFLOW_PUBLIC_URL":  publicURL,
+		"BREACHFLOW_LISTEN_ADDR": strings.TrimPrefix(publicURL, "http://"),
+		"BREACHFLOW_SANDBOX_URL": sbSrv.URL,
+		"BREACHFLOW_LIST_DIR":    t.TempDir(),
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	s := &stack{t: t, client: c, cfg: cfg, sandbox: sb, store: &recipients.Store{Dir: cfg.ListDir},
+		logs: logs, rawLogs: rawLogs, keys: keys, lists: map[string]recipients.ListRef{}}
+	if opts.frontdoorProcess {
+		s.serve = startProcess(t, "starter serve", env, logs, "starter", "serve")
+		s.serve.healthz = publicURL + "/healthz"
+		s.serve.waitHealthy()
+	} else {
+		s.frontdoor = fdSrv
+		s.startFrontDoor(opts, logger, func(h http.Handler) {
+			mu.Lock()
+			fdHandler = h
+			mu.Unlock()
+		})
+	}
+	if opts.workerProcess {
+		s.worker = startProcess(t, "worker", env, logs, "worker")
+		return s
+	}
+	cfg.RecordDir = t.TempDir()
+	acts, err := activities.NewSet(cfg, s.store, c, logger)
+	if err != nil {
+		t.Fatalf("activities: %v", err)
+	}
+	w := worker.New(c, taskQueue, worker.Options{})
+	workflows.Register(w)
+	acts.Register(w)
+	if err := w.Start(); err != nil {
+		t.Fatalf("worker: %v", err)
+	}
+	t.Cleanup(w.Stop)
+	return s
+}
+
+// startFrontDoor builds the in-process front door (webhooks, links,
+// Slack) and hands it to install.
+func (s *stack) startFrontDoor(opts stackOptions, logger *slog.Logger, install func(http.Handler)) {
+	t, c, cfg, sb := s.t, s.client, s.cfg, s.sandbox
 	links, err := linktoken.NewSigner(cfg.LinkSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -193,8 +281,8 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		t.Fatalf("front door: %v", err)
 	}
 	bot, err := slackbot.New(slackbot.Config{
-		Slack:    slack.New(cfg.Slack.BotToken, slack.OptionAPIURL(sbSrv.URL+"/slack/api/")),
-		Temporal: c, Lists: recipients.Store{Dir: cfg.ListDir}, TaskQueue: taskQueue,
+		Slack:    slack.New(cfg.Slack.BotToken, slack.OptionAPIURL(cfg.SandboxURL+"/slack/api/")),
+		Temporal: c, Lists: recipients.Store{Dir: cfg.ListDir}, TaskQueue: cfg.TaskQueue,
 		SigningSecret: cfg.Slack.SigningSecret, Declarers: opts.slackDeclarers, Approvers: opts.slackDeclarers,
 		Sandbox: true, Logger: logger,
 	})
@@ -203,23 +291,7 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	}
 	t.Cleanup(bot.Close)
 	bot.Routes(fd.Handle)
-	mu.Lock()
-	fdHandler = fd
-	mu.Unlock()
-
-	store := &recipients.Store{Dir: cfg.ListDir}
-	acts, err := activities.New(cfg, store, logger)
-	if err != nil {
-		t.Fatalf("activities: %v", err)
-	}
-	w := worker.New(c, taskQueue, worker.Options{})
-	workflows.Register(w)
-	w.RegisterActivity(acts)
-	if err := w.Start(); err != nil {
-		t.Fatalf("worker: %v", err)
-	}
-	t.Cleanup(w.Stop)
-	return &stack{t: t, client: c, cfg: cfg, sandbox: sb, frontdoor: fdSrv, store: store, logs: logs, rawLogs: rawLogs, keys: keys, lists: map[string]recipients.ListRef{}}
+	install(fd)
 }
 
 // declare stores the list and starts an incident on a built-in runbook.
@@ -262,6 +334,7 @@ func (s *stack) waitStatus(ctx context.Context, id string, what string, ok func(
 		}
 		select {
 		case <-ctx.Done():
+			s.diagnose(id, last.Recall.Total)
 			s.t.Fatalf("timed out waiting for %s; last status %+v (err %v)", what, last.Recall, err)
 		case <-time.After(200 * time.Millisecond):
 		}
@@ -285,7 +358,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	if testing.Verbose() {

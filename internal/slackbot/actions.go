@@ -81,10 +81,8 @@ func (d *Dispatcher) blockActions(ctx context.Context, ic slack.InteractionCallb
 
 	switch a.ActionID {
 	case slackui.ActionCompleteTask, slackui.ActionPhoneConfirmed, slackui.ActionApproveBroadcast,
-		slackui.ActionCloseRecipient, slackui.ActionRecordFiling:
-	case slackui.ActionPauseBroadcast, slackui.ActionResumeBroadcast, slackui.ActionStopBroadcast:
-		d.later(t, "This button is not available in this version of breachflow; nothing was changed.")
-		return Ack{}
+		slackui.ActionCloseRecipient, slackui.ActionRecordFiling,
+		slackui.ActionPauseBroadcast, slackui.ActionResumeBroadcast, slackui.ActionStopBroadcast:
 	default:
 		return Ack{} // not ours (e.g. a link button)
 	}
@@ -118,6 +116,21 @@ func (d *Dispatcher) blockActions(ctx context.Context, ic slack.InteractionCallb
 		d.runLater(t, update{Need: roleApprover, WorkflowID: v.WorkflowID, Name: workflows.UpdateApproveBroadcast,
 			Arg: workflows.ApproveBroadcast{Fingerprint: v.Item, By: user}, UpdateID: updateID,
 			Done: fmt.Sprintf("Broadcast approved (fingerprint `%s`), recorded as yours.", truncate(v.Item, 16))})
+	case slackui.ActionPauseBroadcast:
+		// Any responder may halt a send: stopping must never wait for the
+		// one person allowed to.
+		d.runLater(t, update{Need: roleResponder, WorkflowID: v.WorkflowID, Name: workflows.UpdatePauseBroadcast,
+			Arg: workflows.BroadcastControl{By: user}, UpdateID: updateID,
+			Done: "Broadcast paused: the batches in flight have stopped. Resume or stop it from its message."})
+	case slackui.ActionStopBroadcast:
+		d.runLater(t, update{Need: roleResponder, WorkflowID: v.WorkflowID, Name: workflows.UpdateStopBroadcast,
+			Arg: workflows.BroadcastControl{By: user}, UpdateID: updateID,
+			Done: "Broadcast stopped for good: nothing more will be sent."})
+	case slackui.ActionResumeBroadcast:
+		// Sending again is an approver's decision, like the first send.
+		d.runLater(t, update{Need: roleApprover, WorkflowID: v.WorkflowID, Name: workflows.UpdateResumeBroadcast,
+			Arg: workflows.BroadcastControl{By: user}, UpdateID: updateID,
+			Done: "Broadcast resumed, recorded as yours."})
 	case slackui.ActionCloseRecipient:
 		return d.openActionModal(ctx, ic, t, roleResponder, d.closeRecipientModal,
 			actionMeta{ButtonValue: v, Channel: channel, ResponseURL: ic.ResponseURL})

@@ -49,7 +49,13 @@ func (h *harness) postIncidentMessage() (incidentTS, broadcastTS string) {
 			slack.NewTextBlockObject(slack.PlainTextType, "Approve", false, false)),
 			slack.NewButtonBlockElement(slackui.ActionPauseBroadcast,
 				slackui.ButtonValue{WorkflowID: broadcastWF}.Encode(),
-				slack.NewTextBlockObject(slack.PlainTextType, "Pause", false, false)))))
+				slack.NewTextBlockObject(slack.PlainTextType, "Pause", false, false)),
+			slack.NewButtonBlockElement(slackui.ActionResumeBroadcast,
+				slackui.ButtonValue{WorkflowID: broadcastWF}.Encode(),
+				slack.NewTextBlockObject(slack.PlainTextType, "Resume", false, false)),
+			slack.NewButtonBlockElement(slackui.ActionStopBroadcast,
+				slackui.ButtonValue{WorkflowID: broadcastWF}.Encode(),
+				slack.NewTextBlockObject(slack.PlainTextType, "Stop", false, false)))))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -85,6 +91,12 @@ func TestButtonsBecomeUpdatesCarryingTheSlackUserID(t *testing.T) {
 			workflows.OperatorConfirmation{By: carol}, "R00007 confirmed the deletion by phone"},
 		{"approve a broadcast", bob, slackui.ActionApproveBroadcast, true, broadcastWF, workflows.UpdateApproveBroadcast,
 			workflows.ApproveBroadcast{Fingerprint: fingerprint, By: bob}, "Broadcast approved"},
+		{"a responder pauses a broadcast", alice, slackui.ActionPauseBroadcast, true, broadcastWF, workflows.UpdatePauseBroadcast,
+			workflows.BroadcastControl{By: alice}, "Broadcast paused"},
+		{"a responder stops a broadcast", carol, slackui.ActionStopBroadcast, true, broadcastWF, workflows.UpdateStopBroadcast,
+			workflows.BroadcastControl{By: carol}, "Broadcast stopped"},
+		{"an approver resumes a broadcast", bob, slackui.ActionResumeBroadcast, true, broadcastWF, workflows.UpdateResumeBroadcast,
+			workflows.BroadcastControl{By: bob}, "Broadcast resumed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,7 +143,9 @@ func TestButtonsCheckWhoPressesThem(t *testing.T) {
 		{"a stranger closes a recipient", mallory, slackui.ActionCloseRecipient, false, "needs a responder"},
 		{"a responder approves a broadcast", alice, slackui.ActionApproveBroadcast, true, "needs an approver"},
 		{"a responder records a filing", alice, slackui.ActionRecordFiling, false, "needs an approver"},
-		{"pause is not available yet", bob, slackui.ActionPauseBroadcast, true, "not available"},
+		{"a stranger stops a broadcast", mallory, slackui.ActionStopBroadcast, true, "needs a responder"},
+		{"a stranger pauses a broadcast", mallory, slackui.ActionPauseBroadcast, true, "needs a responder"},
+		{"a responder resumes a broadcast", alice, slackui.ActionResumeBroadcast, true, "needs an approver"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

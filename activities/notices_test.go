@@ -1,0 +1,482 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sgmail "github.com/sendgrid/sendgrid-go/helpers/mail"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/contentscan"
+	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/internal/roles"
+	"github.com/breachflow/breachflow/internal/sandbox"
+	"github.com/breachflow/breachflow/runbooks"
+)
+
+// world is a list store and the sandbox's SendGrid, reached through the
+// real sendgrid-go client.
+type world struct {
+	store *recipients.Store
+	sb    *sandbox.Sandbox
+	mail  *activities.SendGridMailer
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	engine := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(engine.Close)
+	sb, err := sandbox.New(sandbox.Config{EngineURL: engine.URL, TimeScale: 1000, Logger: slog.New(slog.DiscardHandler),
+		Scenario: sandbox.Scenario{Email: sandbox.PersonaTable{Default: sandbox.PersonaSpec{Persona: sandbox.PersonaIgnore}}}})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(func() { srv.Close(); sb.Close() })
+	return &world{
+		store: &recipients.Store{Dir: t.TempDir()},
+		sb:    sb,
+		mail:  &activities.SendGridMailer{APIKey: "SG.test", Host: srv.URL + "/sendgrid", HTTP: srv.Client()},
+	}
+}
+
+// list stores n fictitious customers; every tenth has no e-mail address.
+func (w *world) list(t *testing.T, n int) recipients.ListRef {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("name,email,phone\n")
+	for k := 1; k <= n; k++ {
+		if k%10 == 0 {
+			fmt.Fprintf(&b, "顧客 %d,,090-%04d-%04d\n", k, k/10000, k%10000)
+			continue
+		}
+		fmt.Fprintf(&b, "顧客 %d,customer%05d@example.jp,\n", k, k)
+	}
+	ref, rep, err := w.store.Put(context.Background(), strings.NewReader(b.String()), recipients.Options{})
+	require.NoError(t, err)
+	require.Zero(t, rep.RejectedCount)
+	return ref
+}
+
+func (w *world) notices(t *testing.T) *activities.Notices {
+	t.Helper()
+	dir, err := roles.Parse("privacy-officer=dpo@example.co.jp;legal=counsel@example.co.jp,counsel2@example.co.jp;management=ceo@example.co.jp")
+	require.NoError(t, err)
+	return &activities.Notices{
+		Mail: w.mail, Lists: w.store, Sender: activities.FromAddress{Name: "株式会社サンプル", Email: "security@example.co.jp"},
+		Config: activities.NoticeConfig{Roles: dir, Published: contentscan.Allowlist{Emails: []string{"privacy@example.co.jp"}, Phones: []string{"0120-123-456"}}},
+	}
+}
+
+func seed004Request(t *testing.T, list recipients.ListRef) activities.NoticeRequest {
+	t.Helper()
+	snap, err := runbooks.Builtin("addresses-in-body")
+	require.NoError(t, err)
+	return activities.NoticeRequest{
+		BroadcastID: "INC-20261116-SEED04/broadcast/1", Template: snap.Runbook.Phases.Broadcast.Template, Lang: "ja",
+		Notice: runbooks.NoticeData{IncidentID: "INC-20261116-SEED04", Organization: "株式会社サンプル",
+			ContactEmail: "privacy@example.co.jp", ContactPhone: "0120-123-456", ContactHours: "平日10:00〜17:00"},
+		Items: activities.NoticeItems{
+			Summary:       "2026年11月14日、プロダクトニュースの本文にお客様のメールアドレスの一覧が記載されたまま配信されました。",
+			DataItems:     []string{"メールアドレス"},
+			Cause:         "テスト配信から本番配信に切り替える際、担当者が本文にもアドレスのファイルを紐付けたため",
+			SecondaryHarm: "現時点で二次被害は確認されておりません",
+		},
+		List: list,
+	}
+}
+
+func activityEnv() *testsuite.TestActivityEnvironment {
+	var s testsuite.WorkflowTestSuite
+	return s.NewTestActivityEnvironment()
+}
+
+func prepare(t *testing.T, n *activities.Notices, req activities.NoticeRequest) activities.PreparedNotice {
+	t.Helper()
+	env := activityEnv()
+	env.RegisterActivity(n)
+	v, err := env.ExecuteActivity(n.PrepareNotice, req)
+	require.NoError(t, err)
+	var p activities.PreparedNotice
+	require.NoError(t, v.Get(&p))
+	return p
+}
+
+func TestPrepareNotice_RendersTheRule10ItemsAndFingerprintsContentWithList(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 30)
+	p := prepare(t, n, seed004Request(t, list))
+	require.Empty(t, p.Findings)
+	c := p.Content
+	for _, want := range []string{
+		"個人情報(メールアドレス)流出のお詫びとご報告(株式会社サンプル)",
+	} {
+		require.Contains(t, c.Subject, want)
+	}
+	for _, want := range []string{
+		"【個人情報保護法施行規則第10条に基づくご通知事項】",
+		"1. 概要\n2026年11月14日",
+		"2. 漏えい等が発生し、又は発生したおそれがある個人データの項目\nメールアドレス",
+		"3. 原因\nテスト配信から本番配信",
+		"4. 二次被害又はそのおそれの有無及びその内容\n現時点で",
+		"5. その他参考となる事項",
+		"メール: privacy@example.co.jp",
+	} {
+		require.Contains(t, c.Text, want)
+	}
+	require.Equal(t, c.ComputeFingerprint(), c.Fingerprint)
+	require.Len(t, c.Fingerprint, 64)
+
+	// The fingerprint binds the list: the same notice to another list, or
+	// a different notice to the same list, has another fingerprint.
+	other := w.list(t, 31)
+	require.NotEqual(t, c.Fingerprint, prepare(t, n, seed004Request(t, other)).Content.Fingerprint)
+	req := seed004Request(t, list)
+	req.Items.Cause += "。"
+	require.NotEqual(t, c.Fingerprint, prepare(t, n, req).Content.Fingerprint)
+	require.Equal(t, c.Fingerprint, prepare(t, n, seed004Request(t, list)).Content.Fingerprint, "the same notice and list, the same fingerprint")
+}
+
+// Seed 004's mistake, made through breachflow: the address file bound to
+// the notice. The scan refuses it, whatever the way in.
+func TestPrepareNotice_Seed004AddressFileBoundToTheNoticeIsRefused(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 30)
+	var addrs []string
+	for k := 1; k <= 13011; k++ {
+		addrs = append(addrs, fmt.Sprintf("customer%05d@example.jp", k))
+	}
+	tests := []struct {
+		name   string
+		change func(*activities.NoticeRequest)
+	}{
+		{"in a notice item", func(r *activities.NoticeRequest) { r.Items.Other = strings.Join(addrs, "\n") }},
+		{"as an attachment", func(r *activities.NoticeRequest) {
+			r.Attachments = []contentscan.Attachment{{Filename: "addresses.csv", ContentType: "text/csv", Content: []byte(strings.Join(addrs, "\n"))}}
+		}},
+		{"in the notice data", func(r *activities.NoticeRequest) { r.Notice.ContactEmail = addrs[0] + ", " + addrs[1] }},
+		// The desk a broadcast names must be a configured published contact.
+		{"as the contact desk", func(r *activities.NoticeRequest) { r.Notice.ContactEmail = addrs[7] }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := seed004Request(t, list)
+			tt.change(&req)
+			p := prepare(t, n, req)
+			require.NotEmpty(t, p.Findings)
+			require.Empty(t, p.Content.Fingerprint, "a refused notice has no fingerprint to approve")
+		})
+	}
+}
+
+func TestPrepareNotice_MissingRule10ItemsAreRefused(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	req := seed004Request(t, w.list(t, 3))
+	req.Items.Cause, req.Items.DataItems = "", nil
+	env := activityEnv()
+	env.RegisterActivity(n)
+	_, err := env.ExecuteActivity(n.PrepareNotice, req)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.Equal(t, activities.ErrTypeNoticeIncomplete, appErr.Type())
+	require.Contains(t, appErr.Message(), "data_items, cause")
+}
+
+// The test send goes to every approver of the runbook's roles, one message
+// each, with exactly the content that will go out.
+func TestSendTestNotice_EveryApproverGetsTheLiveContent(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 30)
+	c := prepare(t, n, seed004Request(t, list)).Content
+	env := activityEnv()
+	env.RegisterActivity(n)
+	v, err := env.ExecuteActivity(n.SendTestNotice, activities.TestSendRequest{
+		BroadcastID: "INC-20261116-SEED04/broadcast/1", Content: c, Roles: []string{"privacy-officer", "legal", "management", "communications"},
+	})
+	require.NoError(t, err)
+	var res activities.TestSendResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, 4, res.Approvers)
+	require.Equal(t, []string{"communications"}, res.Missing)
+	out := w.sb.Outbox()
+	require.Len(t, out, 4)
+	for _, m := range out {
+		require.Len(t, m.Recipients(), 1)
+		require.Equal(t, c.Subject, m.Subject)
+		require.Equal(t, c.Text, m.Text, "the approvers see exactly what will go out")
+		require.Equal(t, "1", m.CustomArgs[activities.ArgTest])
+	}
+
+	_, err = env.ExecuteActivity(n.SendTestNotice, activities.TestSendRequest{Content: c, Roles: []string{"communications"}})
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.Equal(t, activities.ErrTypeNoApprovers, appErr.Type(), "no test send, no live send")
+}
+
+// sendChunk runs SendNotices in a fresh activity environment.
+func sendChunk(t *testing.T, n *activities.Notices, in activities.SendChunk, setup func(*testsuite.TestActivityEnvironment)) (activities.ChunkProgress, error) {
+	t.Helper()
+	env := activityEnv()
+	env.RegisterActivity(n)
+	if setup != nil {
+		setup(env)
+	}
+	v, err := env.ExecuteActivity(n.SendNotices, in)
+	var p activities.ChunkProgress
+	if err == nil {
+		require.NoError(t, v.Get(&p))
+	}
+	return p, err
+}
+
+func chunkOf(c activities.NoticeContent, start, end int) activities.SendChunk {
+	return activities.SendChunk{BroadcastID: "INC-20261116-SEED04/broadcast/1", Start: start, End: end, BatchSize: 500, Content: c, Approved: c.Fingerprint}
+}
+
+// perRecipient counts the notices each recipient ID received.
+func perRecipient(out []sandbox.OutboxMessage) map[string]int {
+	m := map[string]int{}
+	for _, msg := range out {
+		m[msg.CustomArgs[activities.ArgRecipientID]]++
+	}
+	return m
+}
+
+func TestSendNotices_OneRecipientPerMessageEachOnce(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 1300)
+	c := prepare(t, n, seed004Request(t, list)).Content
+	hb := &heartbeats{}
+	n.Heartbeats = hb
+	p, err := sendChunk(t, n, chunkOf(c, 0, 1300), nil)
+	require.NoError(t, err)
+	require.Equal(t, activities.ChunkProgress{Next: 1300, Sent: 1170, NoAddress: 130, Requests: 3}, p)
+	out := w.sb.Outbox()
+	require.Len(t, out, 1170)
+	for _, m := range out {
+		require.Len(t, m.Recipients(), 1, "one recipient per message (seed 003)")
+		require.NotContains(t, m.Text, "customer0", "nobody's address in the body (seed 004)")
+	}
+	counts := perRecipient(out)
+	require.Len(t, counts, 1170)
+	for id, k := range counts {
+		require.Equal(t, 1, k, "%s received %d notices", id, k)
+	}
+	require.Zero(t, w.sb.Stats().EmailTotals.Duplicates)
+	// Progress is recorded before each request (in flight) and after it,
+	// and the server has each record before the next request goes out.
+	require.Equal(t, []activities.ChunkProgress{
+		{Next: 0},
+		{Next: 0, InFlight: 500},
+		{Next: 500, Sent: 450, NoAddress: 50, Requests: 1},
+		{Next: 500, Sent: 450, NoAddress: 50, Requests: 1, InFlight: 500},
+		{Next: 1000, Sent: 900, NoAddress: 100, Requests: 2},
+		{Next: 1000, Sent: 900, NoAddress: 100, Requests: 2, InFlight: 300},
+		{Next: 1300, Sent: 1170, NoAddress: 130, Requests: 3},
+	}, slices.Compact(hb.recorded))
+}
+
+// A worker that died mid-chunk: the retry starts from the last progress
+// recorded, and nobody before it is sent the notice again.
+func TestSendNotices_ResumesFromTheHeartbeatWithoutResending(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 1300)
+	c := prepare(t, n, seed004Request(t, list)).Content
+	p, err := sendChunk(t, n, chunkOf(c, 0, 1300), func(env *testsuite.TestActivityEnvironment) {
+		env.SetHeartbeatDetails(activities.ChunkProgress{Next: 500, Sent: 450, NoAddress: 50, Requests: 1})
+	})
+	require.NoError(t, err)
+	require.Equal(t, activities.ChunkProgress{Next: 1300, Sent: 1170, NoAddress: 130, Requests: 3}, p)
+	counts := perRecipient(w.sb.Outbox())
+	require.Len(t, counts, 720, "only recipients 501-1300 (less those without an address) are sent")
+	require.Zero(t, counts["R00001"])
+	require.Equal(t, 1, counts["R00501"])
+}
+
+// A worker that died during a request: its outcome is unknown, so the
+// request is sent again and counted as possibly received twice.
+func TestSendNotices_RequestOfUnknownOutcomeIsResentAndCounted(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 1000)
+	c := prepare(t, n, seed004Request(t, list)).Content
+	p, err := sendChunk(t, n, chunkOf(c, 0, 1000), func(env *testsuite.TestActivityEnvironment) {
+		env.SetHeartbeatDetails(activities.ChunkProgress{Next: 500, Sent: 450, NoAddress: 50, Requests: 1, InFlight: 500})
+	})
+	require.NoError(t, err)
+	require.Equal(t, activities.ChunkProgress{Next: 1000, Sent: 900, NoAddress: 100, Requests: 2, Resent: 500}, p)
+}
+
+// heartbeats is a HeartbeatRecorder that records every progress the
+// server would hold, and can ask the activity to stop (as a pause or stop
+// of the broadcast does) or run a hook.
+type heartbeats struct {
+	mu       sync.Mutex
+	recorded []activities.ChunkProgress
+	cancelAt int // cancel requested from this heartbeat on (0: never)
+	hook     func(p activities.ChunkProgress)
+}
+
+func (h *heartbeats) RecordActivityHeartbeat(_ context.Context, _ []byte, details ...any) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := details[0].(activities.ChunkProgress)
+	h.recorded = append(h.recorded, p)
+	if h.hook != nil {
+		h.hook(p)
+	}
+	if h.cancelAt > 0 && len(h.recorded) >= h.cancelAt {
+		return temporal.NewCanceledError()
+	}
+	return nil
+}
+
+// Stop mid-send: the heartbeat after the first request says the workflow
+// asked to stop; the chunk stops before its next request and reports how
+// far it got.
+func TestSendNotices_StopHaltsBetweenRequests(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	hb := &heartbeats{cancelAt: 3} // start, before request 1, after request 1
+	n.Heartbeats = hb
+	list := w.list(t, 2000)
+	c := prepare(t, n, seed004Request(t, list)).Content
+	_, err := sendChunk(t, n, chunkOf(c, 0, 2000), nil)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "got %v", err)
+	require.Equal(t, activities.ErrTypeSendCanceled, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+	var p activities.ChunkProgress
+	require.NoError(t, appErr.Details(&p))
+	require.Equal(t, activities.ChunkProgress{Next: 500, Sent: 450, NoAddress: 50, Requests: 1}, p)
+	require.Len(t, w.sb.Outbox(), 450, "nothing was sent after the stop")
+	require.Equal(t, activities.ChunkProgress{Next: 0}, hb.recorded[0])
+	require.Equal(t, 500, hb.recorded[1].InFlight, "the request is recorded before it goes out")
+}
+
+// A list changed after approval is refused before the next request: the
+// list must still hash to the approved SHA-256.
+func TestSendNotices_AListChangedMidSendIsRefused(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 1500)
+	path := filepath.Join(w.store.Dir, list.Location)
+	hb := &heartbeats{hook: func(p activities.ChunkProgress) {
+		if p.Requests == 1 && p.InFlight == 0 {
+			// After the first request, someone edits the file in place.
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			b = []byte(strings.Replace(string(b), "customer01201@example.jp", "attacker@evil.example", 1))
+			require.NoError(t, os.WriteFile(path, b, 0o600))
+		}
+	}}
+	n.Heartbeats = hb
+	c := prepare(t, n, seed004Request(t, list)).Content
+	_, err := sendChunk(t, n, chunkOf(c, 0, 1500), nil)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "got %v", err)
+	require.Equal(t, activities.ErrTypeListTampered, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+	require.Len(t, w.sb.Outbox(), 450, "only the first request, before the change, went out")
+	require.Zero(t, w.sb.Stats().Email["attacker@evil.example"].Messages)
+}
+
+func TestSendNotices_ContentOrListOtherThanApprovedSendsNothing(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 100)
+	c := prepare(t, n, seed004Request(t, list)).Content
+	tests := []struct {
+		name   string
+		change func(*activities.SendChunk)
+	}{
+		{"not approved", func(s *activities.SendChunk) { s.Approved = "" }},
+		{"another body", func(s *activities.SendChunk) { s.Content.Text += "\ncustomer00001@example.jp" }},
+		{"another list", func(s *activities.SendChunk) { s.Content.List = w.list(t, 101) }},
+		{"an approval of another notice", func(s *activities.SendChunk) { s.Approved = strings.Repeat("a", 64) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := chunkOf(c, 0, 100)
+			tt.change(&in)
+			_, err := sendChunk(t, n, in, nil)
+			var appErr *temporal.ApplicationError
+			require.True(t, errors.As(err, &appErr), "got %v", err)
+			require.Equal(t, activities.ErrTypeFingerprintMismatch, appErr.Type())
+			require.Empty(t, w.sb.Outbox())
+		})
+	}
+}
+
+// mailer fails every request with err.
+type mailer struct{ err error }
+
+func (m mailer) Send(context.Context, *sgmail.SGMailV3) (string, error) { return "", m.err }
+
+// A 429 keeps SendGrid's reset time as the retry delay and records that
+// nothing is in flight; a request that got no answer stays in flight, so
+// the retry counts it as possibly received twice.
+func TestSendNotices_ProviderFailuresAreClassified(t *testing.T) {
+	rateLimited := temporal.NewApplicationErrorWithOptions("sendgrid rate limited (429)", "RateLimited",
+		temporal.ApplicationErrorOptions{NextRetryDelay: 7 * time.Second})
+	noAnswer := fmt.Errorf("sendgrid mail send: %w", &url.Error{Op: "Post", URL: "https://api.sendgrid.com/v3/mail/send", Err: errors.New("connection reset")})
+	tests := []struct {
+		name         string
+		err          error
+		retryDelay   time.Duration
+		nonRetryable bool
+		inFlight     int
+	}{
+		{"429", rateLimited, 7 * time.Second, false, 0},
+		{"refused (4xx)", temporal.NewNonRetryableApplicationError("sendgrid refused the mail: HTTP 400", activities.ErrTypeRejected, nil), 0, true, 0},
+		{"5xx", errors.New("sendgrid mail send: server error 503"), 0, false, 0},
+		{"no answer", noAnswer, 0, false, 500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			n := w.notices(t)
+			list := w.list(t, 1000)
+			c := prepare(t, n, seed004Request(t, list)).Content
+			n.Mail = mailer{tt.err}
+			hb := &heartbeats{}
+			n.Heartbeats = hb
+			_, err := sendChunk(t, n, chunkOf(c, 0, 1000), nil)
+			var appErr *temporal.ApplicationError
+			require.True(t, errors.As(err, &appErr), "got %v", err)
+			require.Equal(t, tt.retryDelay, appErr.NextRetryDelay())
+			require.Equal(t, tt.nonRetryable, appErr.NonRetryable())
+			last := hb.recorded[len(hb.recorded)-1]
+			require.Equal(t, tt.inFlight, last.InFlight)
+			require.Zero(t, last.Next)
+		})
+	}
+}
+
+// Every exported method of *Notices and *Letters is registered as an
+// activity on the e-mail and main workers, so each must have an
+// activity's shape.
+func TestNoticesAndLettersRegister(t *testing.T) {
+	env := activityEnv()
+	env.RegisterActivity(&activities.Notices{})
+	env.RegisterActivity(&activities.Letters{})
+}

@@ -1,0 +1,391 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/record"
+	"github.com/breachflow/breachflow/internal/reports"
+	"github.com/breachflow/breachflow/internal/slackui"
+	"github.com/breachflow/breachflow/runbooks"
+)
+
+// ResponseCarry is the state of an incident's response (checklist,
+// obligations, daily report, close, timeline) handed over by
+// continue-as-new.
+type ResponseCarry struct {
+	Started    bool      `json:"started"`
+	DeclaredAt time.Time `json:"declared_at"`
+	// Facts are the current facts (the declaration's, then each
+	// update_facts).
+	Facts       Facts              `json:"facts"`
+	Timeline    []record.Entry     `json:"timeline"`
+	Tasks       ChecklistCarry     `json:"tasks"`
+	Obligations ObligationSetCarry `json:"obligations"`
+	Daily       DailyReportCarry   `json:"daily"`
+	Closing     ClosingCarry       `json:"closing"`
+}
+
+// responseHooks is what the response needs from its Incident.
+type responseHooks struct {
+	// thread returns the incident message; nil for none (yet).
+	thread func() *activities.SlackMessageRef
+	// recall returns the recall counts; nil when nothing is recalled.
+	recall func() *RecallCounts
+	// changed is called when what the Incident shows has changed.
+	changed func()
+}
+
+// response is what an Incident runs besides the recall: the containment
+// checklist, the legal obligations, the daily report, the prevention
+// report and, at close, the record. It keeps the incident's timeline.
+//
+// The Incident wires it in four places: setup (handlers for complete_task,
+// update_facts and record_prevention_report, and the obligations'
+// progress), start (first run: declare and evaluate the obligations; every
+// run: start the timers), close (export the record) and continue-as-new
+// (drain, wait while busy, carry).
+type response struct {
+	in          IncidentInput
+	hooks       responseHooks
+	carry       *ResponseCarry
+	sh          *crew
+	tasks       *checklist
+	obligations *obligationSet
+	daily       *dailyReport
+	closing     *closing
+}
+
+// newResponse builds the response of an incident; carry is nil on a new
+// incident.
+func newResponse(in IncidentInput, carry *ResponseCarry, hooks responseHooks) *response {
+	c := &ResponseCarry{Facts: in.Facts, DeclaredAt: in.DeclaredAt}
+	if carry != nil {
+		cc := *carry
+		c = &cc
+	}
+	if hooks.thread == nil {
+		hooks.thread = func() *activities.SlackMessageRef { return nil }
+	}
+	if hooks.recall == nil {
+		hooks.recall = func() *RecallCounts { return nil }
+	}
+	return &response{in: in, hooks: hooks, carry: c}
+}
+
+// zone is where people read the times: the daily report's zone, else
+// Asia/Tokyo.
+func (r *response) zone() string {
+	if dr := r.in.Runbook.Runbook.Phases.DailyReport; dr != nil && dr.TimeZone != "" {
+		return dr.TimeZone
+	}
+	return "Asia/Tokyo"
+}
+
+// setup builds the components and registers their handlers. Call it from
+// the Incident's setup.
+func (r *response) setup(ctx workflow.Context) error {
+	if r.carry.DeclaredAt.IsZero() {
+		r.carry.DeclaredAt = workflow.GetInfo(ctx).WorkflowStartTime
+	}
+	rb := r.in.Runbook.Runbook
+	declared := r.carry.DeclaredAt
+	r.sh = &crew{incidentID: r.in.IncidentID, n: &staffNotifier{incidentID: r.in.IncidentID, thread: r.hooks.thread},
+		loc: displayZone(r.zone()), log: r.log, changed: r.hooks.changed}
+	var tasks []runbooks.Task
+	if p := rb.Phases.Contain; p != nil {
+		tasks = p.Tasks
+	}
+	r.tasks = newChecklist(tasks, declared, &r.carry.Tasks, r.sh)
+	r.obligations = newObligationSet(r.in.IncidentID, rb, r.zone(), &r.carry.Obligations, r.hooks.thread, r.sh.touch)
+	if p := rb.Phases.DailyReport; p != nil {
+		r.daily = newDailyReport(*p, declared, &r.carry.Daily, r.sh, func() string { return r.carry.Facts.Title },
+			r.dailySnapshot, func(ctx workflow.Context) { r.obligations.refresh(ctx, r.situation(ctx)) })
+	}
+	var due time.Time
+	if p := rb.Phases.Close; p != nil {
+		due = declared.Add(p.PreventionReportDue.D())
+	}
+	r.closing = newClosing(declared, due, r.obligations.notify, r.obligations.escalate, &r.carry.Closing, r.sh)
+	r.obligations.setup(ctx)
+
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompleteTask, r.tasks.complete,
+		workflow.UpdateHandlerOptions{Validator: r.tasks.validate}); err != nil {
+		return fmt.Errorf("register complete task update: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateFacts, r.changeFacts,
+		workflow.UpdateHandlerOptions{Validator: r.validateFacts}); err != nil {
+		return fmt.Errorf("register facts update: %w", err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRecordPreventionReport, r.closing.record,
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p PreventionReport) error {
+			if r.closing.due.IsZero() {
+				return errors.New("this incident's runbook promises no prevention report (no close phase)")
+			}
+			return r.closing.validate(ctx, p)
+		}}); err != nil {
+		return fmt.Errorf("register prevention report update: %w", err)
+	}
+	return nil
+}
+
+// start runs the response. On a new incident it records the declaration
+// and opens the obligations the facts trigger; on every run it starts the
+// checklist's, the daily report's and the prevention report's timers.
+func (r *response) start(ctx workflow.Context) error {
+	if !r.carry.Started {
+		r.carry.Started = true
+		f := r.carry.Facts
+		r.log(record.Entry{At: workflow.Now(ctx), Kind: record.KindDeclared, Actor: r.in.DeclaredBy,
+			Summary: fmt.Sprintf("declared with runbook %s v%d: %s; %d persons; aware since %s",
+				r.in.Runbook.Runbook.ID, r.in.Runbook.Runbook.Version, f.Title, f.Persons, fmtAt(f.AwareAt, r.sh.loc))})
+		if err := r.evaluate(ctx, "declared", r.in.DeclaredBy); err != nil {
+			return err
+		}
+	}
+	if r.in.SlackChannel != "" && r.carry.Obligations.Thread == nil {
+		// The incident message is posted after the obligations open: give
+		// it to them as soon as it exists, so their announcements and
+		// drafts reach the channel.
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			if workflow.Await(ctx, func() bool { return r.hooks.thread() != nil }) == nil {
+				r.obligations.refresh(ctx, r.situation(ctx))
+			}
+		})
+	}
+	workflow.Go(ctx, r.tasks.run)
+	if r.daily != nil {
+		workflow.Go(ctx, r.daily.run)
+	}
+	workflow.Go(ctx, r.closing.run)
+	return nil
+}
+
+// evaluate applies the regimes to the current facts, records what is not
+// owed and why, and reconciles the obligations.
+func (r *response) evaluate(ctx workflow.Context, reason, by string) error {
+	res, err := r.obligations.evaluate(ctx, r.carry.Facts)
+	if err != nil {
+		return err
+	}
+	now := workflow.Now(ctx)
+	for _, no := range res.NotOwed {
+		var unmet []string
+		for _, u := range no.Unmet {
+			unmet = append(unmet, u.Detail)
+		}
+		r.log(record.Entry{At: now, Kind: record.KindNotOwed, Subject: no.ID,
+			Summary: fmt.Sprintf("%s → %s: not owed (%s)", no.Title, no.Audience.Name, reason),
+			Reason:  strings.TrimSpace(no.Reason + ": " + strings.Join(unmet, "; "))})
+	}
+	r.obligations.reconcile(ctx, res.Owed, reason, by, r.situation(ctx))
+	r.sh.touch()
+	return nil
+}
+
+func (r *response) log(e record.Entry) {
+	if e.Actor == "" {
+		e.Actor = record.System
+	}
+	r.carry.Timeline = append(r.carry.Timeline, e)
+}
+
+// factsKey fingerprints facts.
+func factsKey(f Facts) string {
+	k, _ := situationKeys(reports.Situation{Facts: reportFacts(f)})
+	return k
+}
+
+func reportFacts(f Facts) reports.Facts {
+	return reports.Facts{Title: f.Title, WhatLeaked: f.WhatLeaked, Persons: f.Persons, AwareAt: f.AwareAt,
+		UnauthorizedPurpose: f.Unauthorized, SensitiveOrFinancial: f.SensitiveOrFinancial, Jurisdictions: f.Jurisdictions}
+}
+
+func (r *response) validateFacts(ch FactsChange) error {
+	switch {
+	case strings.TrimSpace(ch.By) == "" || strings.TrimSpace(ch.Reason) == "":
+		return errors.New("changing the facts needs who changes them and why")
+	case ch.Facts.AwareAt.IsZero():
+		return errors.New("the facts need the time the organisation became aware (it starts the legal clocks)")
+	case ch.Facts.Persons < 0:
+		return fmt.Errorf("persons cannot be negative (%d)", ch.Facts.Persons)
+	case factsKey(ch.Facts) == factsKey(r.carry.Facts):
+		return errors.New("the new facts are the same as the current ones")
+	}
+	return nil
+}
+
+// changeFacts records new facts and re-evaluates the obligations: new ones
+// open, moved deadlines are sent to their obligations with the reason,
+// and none is dropped.
+func (r *response) changeFacts(ctx workflow.Context, ch FactsChange) ([]ObligationSummary, error) {
+	old := r.carry.Facts
+	r.carry.Facts = ch.Facts
+	r.log(record.Entry{At: workflow.Now(ctx), Kind: record.KindFactsChanged, Actor: ch.By, Reason: ch.Reason,
+		Summary: factsDiff(old, ch.Facts, r.sh.loc)})
+	if err := r.evaluate(ctx, "facts changed: "+ch.Reason, ch.By); err != nil {
+		return nil, err
+	}
+	return r.obligations.summaries(), nil
+}
+
+// factsDiff says what changed, field by field.
+func factsDiff(a, b Facts, loc *time.Location) string {
+	var d []string
+	add := func(name, x, y string) {
+		if x != y {
+			d = append(d, fmt.Sprintf("%s: %s → %s", name, x, y))
+		}
+	}
+	add("title", a.Title, b.Title)
+	add("what leaked", a.WhatLeaked, b.WhatLeaked)
+	add("persons", fmt.Sprint(a.Persons), fmt.Sprint(b.Persons))
+	add("aware at", fmtAt(a.AwareAt, loc), fmtAt(b.AwareAt, loc))
+	add("unauthorized purpose", fmt.Sprint(a.Unauthorized), fmt.Sprint(b.Unauthorized))
+	add("sensitive or financial", fmt.Sprint(a.SensitiveOrFinancial), fmt.Sprint(b.SensitiveOrFinancial))
+	add("jurisdictions", strings.Join(a.Jurisdictions, ","), strings.Join(b.Jurisdictions, ","))
+	if len(d) == 0 {
+		return "facts changed"
+	}
+	return strings.Join(d, "; ")
+}
+
+// situation is what a draft is built from, now.
+func (r *response) situation(ctx workflow.Context) reports.Situation {
+	done, open := r.tasks.measures()
+	s := reports.Situation{IncidentID: r.in.IncidentID, AsOf: workflow.Now(ctx), Facts: reportFacts(r.carry.Facts),
+		Done: done, Open: open, PreventionDue: r.closing.due, Filings: r.obligations.filings()}
+	if c := r.hooks.recall(); c != nil {
+		rc := reports.Counts(*c)
+		s.Recall = &rc
+	}
+	return s
+}
+
+func (r *response) dailySnapshot() DailySnapshot {
+	s := DailySnapshot{Obligations: r.obligations.summaries(), Tasks: r.tasks.statuses(),
+		Facts: factsKey(r.carry.Facts), Prevention: r.closing.state()}
+	if c := r.hooks.recall(); c != nil {
+		rc := *c
+		s.Recall = &rc
+	}
+	return s
+}
+
+// facts returns the current facts.
+func (r *response) facts() Facts { return r.carry.Facts }
+
+// taskViews and deadlineViews are what the incident message shows.
+func (r *response) taskViews() []slackui.TaskView         { return r.tasks.views() }
+func (r *response) deadlineViews() []slackui.DeadlineView { return r.obligations.views() }
+
+// viewKey changes whenever the tasks or deadlines the incident message
+// shows change (add it to the Incident's slackView key).
+func (r *response) viewKey() string {
+	return fmt.Sprintf("%+v|%+v", r.taskViews(), r.deadlineViews())
+}
+
+// obligationSummaries, taskStatuses and prevention are what the
+// Incident's status query shows.
+func (r *response) obligationSummaries() []ObligationSummary { return r.obligations.summaries() }
+func (r *response) taskStatuses() []TaskStatus               { return r.tasks.statuses() }
+func (r *response) prevention() *PreventionStatus {
+	if r.closing.due.IsZero() {
+		return nil
+	}
+	st := r.closing.status()
+	return &st
+}
+
+// nextDeadline is the earliest open deadline, for SANextDeadline; zero
+// when none.
+func (r *response) nextDeadline() time.Time { return r.obligations.nextDeadline() }
+
+// busy reports whether something is in flight that continue-as-new must
+// wait for (child starts, signals, notices).
+func (r *response) busy() bool { return r.obligations.busy() || r.sh.n.inflight > 0 }
+
+// drain applies the obligations' progress already delivered; call it
+// before continue-as-new and before close.
+func (r *response) drain(ctx workflow.Context) { r.obligations.drain(ctx) }
+
+// snapshot is the state to carry over continue-as-new.
+func (r *response) snapshot() *ResponseCarry {
+	c := *r.carry
+	return &c
+}
+
+// openObligations lists the obligations neither filed nor decided not
+// required. Closing the incident while one is open leaves
+// its Obligation running without an Incident to report to.
+func (r *response) openObligations() []ObligationSummary {
+	var out []ObligationSummary
+	for _, s := range r.obligations.summaries() {
+		if s.State.Open() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// closeBlockers lists what is still open: obligations not filed nor
+// decided, the prevention report, containment tasks. An Incident may
+// refuse to close while it is not empty.
+func (r *response) closeBlockers() []string {
+	var out []string
+	for _, s := range r.openObligations() {
+		out = append(out, fmt.Sprintf("obligation %s is %s: record its filing, or have it decided not required", s.ObligationID, s.State))
+	}
+	if !r.closing.due.IsZero() && r.closing.carry.Report == nil {
+		out = append(out, "the prevention report (due "+fmtAt(r.closing.due, r.sh.loc)+") is not recorded")
+	}
+	for _, t := range r.tasks.statuses() {
+		if !t.Done {
+			out = append(out, "task "+t.ID+" is open")
+		}
+	}
+	return out
+}
+
+// close records the close and exports the record. Call it from the
+// Incident when it closes, after its last change.
+func (r *response) close(ctx workflow.Context, c CloseIncident) (activities.RecordResult, error) {
+	r.drain(ctx)
+	now := workflow.Now(ctx)
+	summary := "incident closed"
+	if open := r.closeBlockers(); len(open) > 0 {
+		summary += "; still open: " + strings.Join(open, "; ")
+	}
+	r.log(record.Entry{At: now, Kind: record.KindClosed, Actor: c.By, Reason: c.Reason, Summary: summary})
+	req := activities.RecordRequest{Record: r.record(now, c)}
+	if rc := r.hooks.recall(); rc != nil && rc.Total > 0 {
+		req.Recall = &activities.RecallSource{WorkflowIDPrefix: RecallWorkflowID(r.in.IncidentID, ""), Count: rc.Total, Query: QueryStatus}
+	}
+	return r.closing.export(ctx, req)
+}
+
+// record assembles the incident's record from every component.
+func (r *response) record(now time.Time, c CloseIncident) record.Record {
+	f := r.carry.Facts
+	obs, obEntries := r.obligations.records()
+	rec := record.Record{
+		Version: record.Version, IncidentID: r.in.IncidentID, Title: f.Title,
+		Runbook: r.in.Runbook.Runbook.ID, RunbookSHA256: r.in.Runbook.SHA256,
+		DeclaredAt: r.carry.DeclaredAt, DeclaredBy: r.in.DeclaredBy,
+		ClosedAt: now, ClosedBy: c.By, CloseReason: c.Reason, ExportedAt: now, TimeZone: r.zone(),
+		Facts: record.Facts{Title: f.Title, WhatLeaked: f.WhatLeaked, Persons: f.Persons, AwareAt: f.AwareAt,
+			UnauthorizedPurpose: f.Unauthorized, SensitiveOrFinancial: f.SensitiveOrFinancial, Jurisdictions: f.Jurisdictions},
+		Obligations: obs, Tasks: r.tasks.records(), Prevention: r.closing.recordOf(),
+		Timeline: append(append([]record.Entry{}, r.carry.Timeline...), obEntries...),
+	}
+	if rc := r.hooks.recall(); rc != nil {
+		rec.Recall = &record.Recall{Counts: record.Counts(*rc)}
+	}
+	rec.SortTimeline()
+	return rec
+}
