@@ -71,6 +71,7 @@ fuzz:
 ## bench: the benchmarks quoted in the README
 bench: $(TEMPORAL)
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/recipients/
+	$(GO) test -run '^$$' -bench SlashCommandAck -benchtime 3x ./internal/slackbot/
 
 ## demo: dev server + worker + starter serve + sandbox, and a demo incident (seed 000)
 demo: build $(TEMPORAL)
