@@ -417,11 +417,34 @@ func (i *incident) details() string {
 	fmt.Fprintf(&b, "**Phase:** %s\n\n", i.carry.Phase)
 	if c.Total > 0 {
 		fmt.Fprintf(&b, "| recall | count |\n|---|---|\n")
-		fmt.Fprintf(&b, "| asked | %d / %d |\n| confirmed by phone | %d |\n| confirmed by e-mail | %d |\n| confirmed (runbook rule) | %d |\n| unreachable | %d |\n| closed by operator | %d |\n| pending | %d |\n",
+		fmt.Fprintf(&b, "| asked | %d / %d |\n| confirmed by phone | %d |\n| confirmed by e-mail | %d |\n| confirmed (runbook rule) | %d |\n| unreachable | %d |\n| closed by operator | %d |\n| pending | %d |\n\n",
 			c.Requested, c.Total, c.PhoneConfirmed, c.EmailConfirmed, c.Confirmed, c.Unreachable, c.ClosedByOperator, c.Pending)
+	}
+	if obs := i.resp.obligationSummaries(); len(obs) > 0 {
+		b.WriteString("| obligation | to | due (JST) | state |\n|---|---|---|---|\n")
+		for _, o := range obs {
+			due := "promptly"
+			if !o.Due.IsZero() {
+				due = o.Due.In(detailsZone).Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", o.Title, o.Audience, due, o.State)
+		}
+		b.WriteString("\n")
+	}
+	open := 0
+	for _, t := range i.resp.taskStatuses() {
+		if !t.Done {
+			open++
+		}
+	}
+	if n := len(i.resp.taskStatuses()); n > 0 {
+		fmt.Fprintf(&b, "**Containment tasks:** %d of %d done\n", n-open, n)
 	}
 	return b.String()
 }
+
+// detailsZone is the zone of times in the current details.
+var detailsZone = time.FixedZone("JST", 9*3600)
 
 func (i *incident) status() IncidentStatus {
 	s := IncidentStatus{
