@@ -94,6 +94,18 @@ func TestDemo(t *testing.T) {
 		return r.Total == 53 && r.PhoneConfirmed > 0 && r.EmailConfirmed > 0 && r.Confirmed > 0 && r.Unreachable > 0
 	})
 	t.Logf("demo status: %+v", st.Recall)
+	// The demo's facts (sensitive data, JP-APPI) open the APPI obligations,
+	// with their deadlines.
+	appi := 0
+	for _, o := range st.Obligations {
+		if strings.HasPrefix(o.ObligationID, "JP-APPI/") {
+			appi++
+			t.Logf("obligation %s due %s (%s)", o.ObligationID, o.Due, o.State)
+		}
+	}
+	if appi < 2 {
+		t.Errorf("the demo shows %d APPI obligations, want the preliminary and final reports at least", appi)
+	}
 
 	// Ctrl-C.
 	if err := syscall.Kill(-pgid, syscall.SIGINT); err != nil {
