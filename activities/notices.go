@@ -31,8 +31,10 @@ import (
 // every chunk, every message has exactly one recipient, and the list and
 // content must still match the fingerprint the approvers approved.
 type Notices struct {
-	Mail   Mailer
-	Lists  *recipients.Store
+	Mail Mailer
+	// Lists pages through stored lists (a recipients.Store), verifying
+	// every page against the list's SHA-256.
+	Lists  RecipientPages
 	Sender FromAddress
 	Config NoticeConfig
 	// Heartbeats records send progress synchronously (the worker's
@@ -45,6 +47,15 @@ type Notices struct {
 	Limiter *rate.Limiter
 	Logger  *slog.Logger
 }
+
+// RecipientPages reads a stored list page by page; recipients.Store
+// implements it, and fails with recipients.ErrFingerprint when the list no
+// longer matches its ListRef.
+type RecipientPages interface {
+	Page(ctx context.Context, ref recipients.ListRef, offset, limit int) ([]recipients.Recipient, error)
+}
+
+var _ RecipientPages = recipients.Store{}
 
 // HeartbeatRecorder records an activity's heartbeat and returns once the
 // server has it; client.Client implements it.
@@ -371,18 +382,8 @@ func noticeMail(c NoticeContent, from *sgmail.Email, broadcastID string, batch i
 // or fewer than one person (seed 003).
 func checkEnvelopes(m *sgmail.SGMailV3) error {
 	for i, p := range m.Personalizations {
-		msg := contentscan.Message{}
-		for _, e := range p.To {
-			msg.To = append(msg.To, e.Address)
-		}
-		for _, e := range p.CC {
-			msg.CC = append(msg.CC, e.Address)
-		}
-		for _, e := range p.BCC {
-			msg.BCC = append(msg.BCC, e.Address)
-		}
-		if r := contentscan.Scan(msg, contentscan.Allowlist{}); !r.OK() {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("message %d of the request: %v", i, r.Err()), ErrTypeContentRefused, nil)
+		if f := contentscan.Envelope(len(p.To), len(p.CC), len(p.BCC)); len(f) > 0 {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("message %d of the request: %s", i, f[0]), ErrTypeContentRefused, nil)
 		}
 	}
 	return nil

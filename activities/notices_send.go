@@ -104,6 +104,10 @@ func (n *Notices) SendNotices(ctx context.Context, in SendChunk) (ChunkProgress,
 	if err := n.checkContent(in.Content, in.Approved); err != nil {
 		return p, withDetails(err, p)
 	}
+	// One record per request, before it goes out: it says the previous
+	// request is done and this one is in flight. If this worker dies
+	// during the request, the next attempt knows its outcome is unknown.
+	p.InFlight = min(in.BatchSize, in.End-p.Next)
 	ck := newCheckpointer(ctx, n.Heartbeats, p)
 	defer ck.close()
 	if err := ck.save(p); err != nil {
@@ -117,21 +121,21 @@ func (n *Notices) SendNotices(ctx context.Context, in SendChunk) (ChunkProgress,
 		// Before every request, the content is still the approved one
 		// (and its list part is checked by every page read below).
 		if err := n.checkContent(in.Content, in.Approved); err != nil {
-			return p, withDetails(err, p)
+			return p, withDetails(err, n.settled(ck, p))
 		}
 		size := min(in.BatchSize, in.End-p.Next)
 		page, err := n.Lists.Page(ctx, in.Content.List, p.Next, size)
 		if err != nil {
 			if errors.Is(err, recipients.ErrFingerprint) || errors.Is(err, recipients.ErrBadRef) {
-				return p, temporal.NewNonRetryableApplicationError("recipient list does not match the approved fingerprint", ErrTypeListTampered, err, p)
+				return p, temporal.NewNonRetryableApplicationError("recipient list does not match the approved fingerprint", ErrTypeListTampered, err, n.settled(ck, p))
 			}
 			if ctx.Err() != nil {
 				return p, n.interrupted(ctx, in, ck, ctx.Err())
 			}
-			return p, topLevel(fmt.Sprintf("read recipients %d-%d", p.Next+1, p.Next+size), err, p)
+			return p, topLevel(fmt.Sprintf("read recipients %d-%d", p.Next+1, p.Next+size), err, n.settled(ck, p))
 		}
 		if len(page) != size {
-			return p, temporal.NewNonRetryableApplicationError("recipient list is shorter than its count", ErrTypeListTampered, nil, p)
+			return p, temporal.NewNonRetryableApplicationError("recipient list is shorter than its count", ErrTypeListTampered, nil, n.settled(ck, p))
 		}
 		next := p
 		next.Next += size
@@ -151,45 +155,31 @@ func (n *Notices) SendNotices(ctx context.Context, in SendChunk) (ChunkProgress,
 				batch = append(batch, r)
 			}
 		}
-		if len(batch) == 0 {
-			p = next
-			if err := ck.save(p); err != nil {
-				return p, n.interrupted(ctx, in, ck, err)
+		if len(batch) > 0 {
+			m := noticeMail(in.Content, from, in.BroadcastID, p.Next/in.BatchSize, batch)
+			if err := checkEnvelopes(m); err != nil {
+				return p, withDetails(err, n.settled(ck, p))
 			}
-			continue
-		}
-		m := noticeMail(in.Content, from, in.BroadcastID, p.Next/in.BatchSize, batch)
-		if err := checkEnvelopes(m); err != nil {
-			return p, withDetails(err, p)
-		}
-		if n.Limiter != nil {
-			if err := n.Limiter.Wait(ctx); err != nil {
-				return p, n.interrupted(ctx, in, ck, err)
+			if n.Limiter != nil {
+				if err := n.Limiter.Wait(ctx); err != nil {
+					return p, n.interrupted(ctx, in, ck, err)
+				}
 			}
-		}
-		// Record the request before it goes out: if this worker dies
-		// during it, the next attempt knows its outcome is unknown.
-		p.InFlight = size
-		if err := ck.save(p); err != nil {
-			p.InFlight = 0
-			return p, n.interrupted(ctx, in, ck, err)
-		}
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		_, err = n.Mail.Send(sctx, m)
-		cancel()
-		if err != nil {
-			if ambiguous(err) {
-				// Leave InFlight set: the retry re-sends and counts it.
-				return p, topLevel(fmt.Sprintf("send recipients %d-%d (outcome unknown)", p.Next+1, p.Next+size), err, p)
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+			_, err = n.Mail.Send(sctx, m)
+			cancel()
+			if err != nil {
+				if ambiguous(err) {
+					// InFlight stays recorded: the retry re-sends and counts it.
+					return p, topLevel(fmt.Sprintf("send recipients %d-%d (outcome unknown)", p.Next+1, p.Next+size), err, p)
+				}
+				// An answer, even 429 or 5xx, means nothing was sent.
+				return p, topLevel(fmt.Sprintf("send recipients %d-%d", p.Next+1, p.Next+size), err, n.settled(ck, p))
 			}
-			p.InFlight = 0
-			// A refusal sends nothing: record that before failing.
-			_ = ck.save(p)
-			return p, topLevel(fmt.Sprintf("send recipients %d-%d", p.Next+1, p.Next+size), err, p)
+			next.Sent += len(batch)
+			next.Requests++
 		}
-		next.Sent += len(batch)
-		next.Requests++
-		next.InFlight = 0
+		next.InFlight = min(in.BatchSize, in.End-next.Next)
 		p = next
 		if err := ck.save(p); err != nil {
 			return p, n.interrupted(ctx, in, ck, err)
@@ -198,12 +188,22 @@ func (n *Notices) SendNotices(ctx context.Context, in SendChunk) (ChunkProgress,
 	return p, nil
 }
 
+// settled records, best effort, that no request of p is in flight (none
+// was sent), so that a retry does not count it as sent twice; it returns
+// p so.
+func (n *Notices) settled(ck *checkpointer, p ChunkProgress) ChunkProgress {
+	p.InFlight = 0
+	_ = ck.save(p)
+	return p
+}
+
 // interrupted turns why a chunk stopped into its error: canceled (pause,
 // stop) is SendCanceled with the progress; anything else (worker
 // stopping, lost heartbeat) is retryable, and the next attempt resumes
 // from the progress recorded.
 func (n *Notices) interrupted(ctx context.Context, in SendChunk, ck *checkpointer, cause error) error {
-	p := ck.progress()
+	// Nothing is in flight when a chunk is interrupted between requests.
+	p := n.settled(ck, ck.progress())
 	if ck.canceled(ctx) {
 		n.logger().Info("notice send stopped between requests", "broadcast", in.BroadcastID, "offset", p.Next)
 		return temporal.NewNonRetryableApplicationError("send canceled", ErrTypeSendCanceled, nil, p)

@@ -79,6 +79,12 @@ func (a *Activities) EmailDeletionRequest(ctx context.Context, in DeletionReques
 	m.SetTrackingSettings(mail.NewTrackingSettings().SetClickTracking(mail.NewClickTrackingSetting().SetEnable(false)))
 
 	id, err := a.Mail.Send(ctx, m)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		// Returned as is: the SDK reads the type, non-retryability and
+		// retry delay only from an application error at the top.
+		return SendResult{}, appErr
+	}
 	if err != nil {
 		return SendResult{}, fmt.Errorf("e-mail deletion request %s attempt %d: %w", in.RecipientID, in.Attempt, err)
 	}

@@ -138,11 +138,7 @@ const (
 // (the envelope's one address) and RecipientPhone are allowed in the
 // content, as is everything on the allowlist.
 func Scan(m Message, allow Allowlist) Report {
-	var r Report
-	if n := len(m.To) + len(m.CC) + len(m.BCC); n != 1 || len(m.To) != 1 {
-		detail := fmt.Sprintf("a message must go to exactly one person in To; it names %d (To %d, CC %d, BCC %d)", n, len(m.To), len(m.CC), len(m.BCC))
-		r.Findings = append(r.Findings, Finding{Rule: RuleRecipients, Part: "envelope", Detail: detail})
-	}
+	r := Report{Findings: Envelope(len(m.To), len(m.CC), len(m.BCC))}
 	ok := allowed(allow)
 	if len(m.To) == 1 && len(m.CC)+len(m.BCC) == 0 {
 		ok[redact.EmailKey(m.To[0])] = true
@@ -161,6 +157,16 @@ func Scan(m Message, allow Allowlist) Report {
 		r.Findings = append(r.Findings, scanAttachment(a, ok)...)
 	}
 	return r
+}
+
+// Envelope checks a message's envelope by its numbers of addresses in
+// To, CC and BCC: exactly one, in To (seed 003).
+func Envelope(to, cc, bcc int) []Finding {
+	if to == 1 && cc == 0 && bcc == 0 {
+		return nil
+	}
+	return []Finding{{Rule: RuleRecipients, Part: "envelope",
+		Detail: fmt.Sprintf("a message must go to exactly one person in To; it names %d (To %d, CC %d, BCC %d)", to+cc+bcc, to, cc, bcc)}}
 }
 
 // ScanContent checks content that will go, unchanged, to many recipients:

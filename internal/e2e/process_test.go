@@ -4,8 +4,6 @@ package e2e_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -196,13 +193,6 @@ func (p *process) stop() {
 	}
 }
 
-// pid is the current process ID, for logs.
-func (p *process) pid() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cmd.Process.Pid
-}
-
 // freeAddr returns a loopback host:port that is free now.
 func freeAddr(t testing.TB) string {
 	t.Helper()
@@ -212,26 +202,4 @@ func freeAddr(t testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-// errExited is returned when a process is found dead.
-var errExited = errors.New("process exited")
-
-// alive reports an error if the process has exited.
-func (p *process) alive() error {
-	select {
-	case <-p.exited:
-		return fmt.Errorf("%s: %w: %v", p.name, errExited, p.exitErr)
-	default:
-		return nil
-	}
-}
-
-// logTail returns the last n lines of s.
-func logTail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -73,8 +73,7 @@ func runMain(m *testing.M) int {
 // devServerOptions runs the Temporal CLI's dev server with breachflow's
 // search attributes: on hostPort ("" = a free port), in memory or, with
 // dbFile, in a SQLite file that survives a restart.
-func devServerOptions(hostPort, dbFile string) testsuite.DevServerOptions {
-	var extra []string
+func devServerOptions(hostPort, dbFile string, extra ...string) testsuite.DevServerOptions {
 	for _, sa := range workflows.SearchAttributes() {
 		extra = append(extra, "--search-attribute", sa.Name+"="+sa.CLIType())
 	}
@@ -324,6 +323,7 @@ func (s *stack) declare(ctx context.Context, d incidents.Declaration, listCSV st
 func (s *stack) waitStatus(ctx context.Context, id string, what string, ok func(workflows.IncidentStatus) bool) workflows.IncidentStatus {
 	s.t.Helper()
 	var last workflows.IncidentStatus
+	start, logged := time.Now(), time.Now()
 	for {
 		st, err := incidents.Status(ctx, s.client, id)
 		if err == nil {
@@ -331,6 +331,10 @@ func (s *stack) waitStatus(ctx context.Context, id string, what string, ok func(
 			if ok(st) {
 				return st
 			}
+		}
+		if time.Since(logged) >= 30*time.Second {
+			s.t.Logf("waiting for %s (%s): %+v", what, time.Since(start).Round(time.Second), last.Recall)
+			logged = time.Now()
 		}
 		select {
 		case <-ctx.Done():
