@@ -8,9 +8,11 @@ import (
 
 	"github.com/slack-go/slack"
 	"go.temporal.io/sdk/worker"
+	"golang.org/x/time/rate"
 
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/linktoken"
+	"github.com/breachflow/breachflow/internal/recipients"
 )
 
 // New builds the activities from configuration: real provider APIs where
@@ -44,30 +46,51 @@ func New(cfg config.Config, lists RecipientSource, logger *slog.Logger) (*Activi
 	}, nil
 }
 
-// Set is every activity struct a breachflow worker registers.
+// Set is every activity struct a breachflow worker registers. Notices
+// runs on the e-mail task queue (Register registers it separately, on
+// RegisterMail), where the worker's rate limit holds.
 type Set struct {
 	Core    *Activities
 	Roles   *RoleMailer
 	Records *Recorder
+	Letters *Letters
+	Notices *Notices
 }
 
-// NewSet builds the worker's activities from configuration; workflows
-// answers the Recall status queries the closing record collects.
-func NewSet(cfg config.Config, lists RecipientSource, workflows WorkflowQuerier, logger *slog.Logger) (*Set, error) {
+// Temporal is what the activity set needs of the Temporal client: the
+// Recall status queries of the closing record and synchronous heartbeats
+// of the broadcast sender.
+type Temporal interface {
+	WorkflowQuerier
+	HeartbeatRecorder
+}
+
+// NewSet builds the worker's activities from configuration.
+func NewSet(cfg config.Config, nc NoticeConfig, lists *recipients.Store, c Temporal, logger *slog.Logger) (*Set, error) {
 	core, err := New(cfg, lists, logger)
 	if err != nil {
 		return nil, err
 	}
+	var limiter *rate.Limiter
+	if nc.SendGridRPS > 0 {
+		limiter = rate.NewLimiter(rate.Limit(nc.SendGridRPS), 1)
+	}
 	return &Set{
 		Core:    core,
 		Roles:   &RoleMailer{Roles: cfg.Roles, Mail: core.Mail, Sender: core.Sender},
-		Records: &Recorder{Dir: cfg.RecordDir, Workflows: workflows},
+		Records: &Recorder{Dir: cfg.RecordDir, Workflows: c},
+		Letters: &Letters{Dir: nc.LetterDir, Sender: nc.Sender, Published: nc.Published, Logger: logger},
+		Notices: &Notices{Mail: core.Mail, Lists: lists, Sender: core.Sender, Config: nc, Heartbeats: c, Limiter: limiter, Logger: logger},
 	}, nil
 }
 
-// Register registers every activity of the set.
+// Register registers the activities of the main task queue.
 func (s *Set) Register(r worker.ActivityRegistry) {
 	r.RegisterActivity(s.Core)
 	r.RegisterActivity(s.Roles)
 	r.RegisterActivity(s.Records)
+	r.RegisterActivity(s.Letters)
 }
+
+// RegisterMail registers the broadcast sender, for the e-mail task queue.
+func (s *Set) RegisterMail(r worker.ActivityRegistry) { r.RegisterActivity(s.Notices) }

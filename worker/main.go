@@ -5,6 +5,7 @@ package main
 import (
 	"log/slog"
 	"os"
+	"time"
 
 	"go.temporal.io/sdk/worker"
 
@@ -30,13 +31,27 @@ func main() {
 		fatal(logger, "connect to Temporal", err)
 	}
 	defer c.Close()
-	acts, err := activities.NewSet(cfg, &recipients.Store{Dir: cfg.ListDir}, c, logger)
+	nc, err := activities.LoadNoticeConfig(os.Getenv)
+	if err != nil {
+		fatal(logger, "notice configuration", err)
+	}
+	acts, err := activities.NewSet(cfg, nc, &recipients.Store{Dir: cfg.ListDir}, c, logger)
 	if err != nil {
 		fatal(logger, "activities", err)
 	}
 	w := worker.New(c, cfg.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	acts.Register(w)
+	// Broadcast e-mail runs on its own task queue so its rate limit holds
+	// across every worker; a stopping worker lets a request in flight end.
+	mail := worker.New(c, workflows.MailTaskQueue(cfg.TaskQueue), worker.Options{
+		TaskQueueActivitiesPerSecond: nc.SendGridRPS, MaxConcurrentActivityExecutionSize: 8, WorkerStopTimeout: 40 * time.Second,
+	})
+	acts.RegisterMail(mail)
+	if err := mail.Start(); err != nil {
+		fatal(logger, "mail worker", err)
+	}
+	defer mail.Stop()
 	logger.Info("worker started", "task_queue", cfg.TaskQueue, "roles", cfg.Roles.String(), "record_dir", cfg.RecordDir)
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		fatal(logger, "worker", err)

@@ -252,7 +252,7 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 		return s
 	}
 	cfg.RecordDir = t.TempDir()
-	acts, err := activities.NewSet(cfg, s.store, c, logger)
+	acts, err := activities.NewSet(cfg, activities.NoticeConfig{LetterDir: t.TempDir()}, s.store, c, logger)
 	if err != nil {
 		t.Fatalf("activities: %v", err)
 	}

@@ -23,6 +23,11 @@ type sendgridEvent struct {
 	Timestamp int64  `json:"timestamp"`
 	RecallID  string `json:"breachflow_recall"`
 	Attempt   string `json:"breachflow_attempt"`
+	// Broadcast notices carry these instead of a recall.
+	BroadcastID string `json:"breachflow_broadcast"`
+	RecipientID string `json:"breachflow_recipient"`
+	Batch       string `json:"breachflow_batch"`
+	Test        string `json:"breachflow_test"`
 }
 
 // sendgridEvents receives SendGrid's event webhook: verified with the
@@ -86,8 +91,12 @@ func (s *Server) applySendGridEvent(r *http.Request, e sendgridEvent) error {
 	default:
 		return nil // processed, deferred, open, click, ...: not needed
 	}
-	if e.RecallID == "" || e.EventID == "" {
-		return nil // not one of our recall mails (e.g. a broadcast)
+	if e.RecallID == "" {
+		return s.ApplyBroadcastEvent(r.Context(), BroadcastEvent{Event: e.Event, EventID: e.EventID, BroadcastID: e.BroadcastID,
+			RecipientID: e.RecipientID, Batch: e.Batch, Test: e.Test})
+	}
+	if e.EventID == "" {
+		return nil
 	}
 	if !s.sgEvents.Add(e.EventID) {
 		return nil
