@@ -248,7 +248,9 @@ type RecallStatus struct {
 	Confirmations []ConfirmationRecord `json:"confirmations"`
 	Events        []DeliveryEvent      `json:"events"`
 	Reason        string               `json:"reason,omitempty"`
-	ClosedBy      string               `json:"closed_by,omitempty"`
+	// Requested says a request reached a provider (counted as "asked").
+	Requested bool   `json:"requested"`
+	ClosedBy  string `json:"closed_by,omitempty"`
 	// Contact is whom the Recall is about: personal data, present only in
 	// encrypted payloads (readable through the codec server).
 	Contact *recipients.Recipient `json:"contact,omitempty"`

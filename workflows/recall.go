@@ -388,6 +388,7 @@ func (r *recall) markRequested(ctx workflow.Context) {
 		return
 	}
 	r.requested = true
+	r.status.Requested = true
 	if r.status.State == StatePending {
 		r.setState(ctx, StateRequested, "")
 	} else {
@@ -404,6 +405,7 @@ func (r *recall) onConfirmation(ctx workflow.Context, c Confirmation) {
 	}
 	r.confirmed[c.Channel] = true
 	r.requested = true // a confirmation proves a request reached them
+	r.status.Requested = true
 	r.status.Confirmations = append(r.status.Confirmations, ConfirmationRecord{Channel: c.Channel, At: workflow.Now(ctx), Evidence: c.Evidence})
 	switch {
 	case r.done():
@@ -427,6 +429,9 @@ func (r *recall) onDelivery(ctx workflow.Context, e DeliveryEvent) {
 		r.seenEvent[id] = true
 	}
 	r.status.Events = append(r.status.Events, e)
+	// A provider's report about a request proves the request went out,
+	// even when the send's own answer was lost.
+	r.markRequested(ctx)
 	switch e.Kind {
 	case DeliveryBounced, DeliveryDropped:
 		r.exhausted[e.Channel] = true

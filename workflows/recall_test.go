@@ -205,3 +205,29 @@ func TestRecall_NoAddressExhaustsChannelWithoutRetrying(t *testing.T) {
 	require.Equal(t, workflows.StateUnreachable, st.State)
 	require.Equal(t, "failed: "+activities.ErrTypeNoAddress, st.Attempts[0].Outcome)
 }
+
+func TestRecall_ABounceCountsAsAskedEvenWhenTheSendsAnswerWasLost(t *testing.T) {
+	env := newEnv()
+	// The provider took the mail but its answer never came: the activity
+	// is still retrying when the bounce report arrives.
+	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(
+		activities.SendResult{}, temporal.NewNonRetryableApplicationError("answer lost", "Lost", nil)).After(2 * time.Hour)
+	var st workflows.RecallStatus
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalDelivery, workflows.DeliveryEvent{Channel: runbooks.ChannelEmail, Kind: workflows.DeliveryBounced,
+			Evidence: workflows.Evidence{Source: "sendgrid", EventID: "ev-b"}})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		st = queryRecall(t, env)
+		env.SignalWorkflow(workflows.SignalConfirmation, confirmByLink(env.Now()))
+	}, 3*time.Hour)
+
+	env.ExecuteWorkflow(workflows.Recall, recallInput(emailOnly()))
+
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, workflows.StateUnreachable, st.State)
+	require.True(t, st.Requested, "the bounce proves the request went out: counted as asked")
+	var final workflows.RecallStatus
+	require.NoError(t, env.GetWorkflowResult(&final))
+	require.Equal(t, workflows.StateConfirmed, final.State)
+}
