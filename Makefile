@@ -54,7 +54,7 @@ integration: $(TEMPORAL)
 ## test-faults: seed 004's 1,016-recipient recall through a killed worker, a restarted Temporal
 ## server, 20% provider failures and a restarted front door (minutes on 2 cores; CI runs it)
 test-faults: $(TEMPORAL)
-	TEMPORAL_CLI_PATH=$(TEMPORAL) $(GO) test -race -count=1 -timeout 60m -tags 'integration faults' -run '^TestFault_' ./internal/e2e/...
+	TEMPORAL_CLI_PATH=$(TEMPORAL) $(GO) test -race -count=1 -timeout 60m -tags 'integration faults' -run '^TestFault_' -v ./internal/e2e/...
 
 ## scale: recall SCALE recipients (default 10000) on the dev server; minutes on 2 cores
 SCALE ?= 10000
@@ -75,10 +75,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzInteraction$$' -fuzztime $(FUZZTIME) ./internal/slackbot/
 	$(GO) test -run '^$$' -fuzz '^FuzzCodecServer$$' -fuzztime $(FUZZTIME) ./internal/codec/
 
-## bench: the benchmarks quoted in the README
+## bench: the benchmarks quoted in the README, then their table (tools/bench.sh;
+## E2E_BENCH=Broadcast or '.' for the end-to-end ones beyond the recall)
 bench: $(TEMPORAL)
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/recipients/
-	$(GO) test -run '^$$' -bench SlashCommandAck -benchtime 3x ./internal/slackbot/
+	@GO=$(GO) TEMPORAL=$(TEMPORAL) bash tools/bench.sh
 
 ## demo: dev server + worker + starter serve + sandbox, and a demo incident (seed 000)
 demo: build $(TEMPORAL)

@@ -65,7 +65,7 @@ phases:
 //	incident-events     history events of the Incident, over all its runs
 func BenchmarkRecall1016(b *testing.B) {
 	for b.Loop() {
-		s := newStack(b, stackOptions{})
+		s := newStack(b, stackOptions{quiet: true})
 		ceiling := runCeiling(b, s, benchRecipients)
 		r := runRecall(b, s, benchRecipients)
 		b.ReportMetric(r.rate, "recipients/s")
@@ -121,7 +121,7 @@ func runRecall(b *testing.B, s *stack, n int) recallRun {
 	recalls := closedExecutions(ctx, b, s.client, fmt.Sprintf(`BreachIncidentID = %q AND WorkflowType = "Recall"`, id), n)
 	var toConfirmed, own []time.Duration
 	var last time.Time
-	events, maxEvents := 0, 0
+	var wids []string
 	for _, e := range recalls {
 		closed := e.GetCloseTime().AsTime()
 		if closed.After(last) {
@@ -129,21 +129,27 @@ func runRecall(b *testing.B, s *stack, n int) recallRun {
 		}
 		toConfirmed = append(toConfirmed, closed.Sub(declaredAt))
 		own = append(own, closed.Sub(e.GetStartTime().AsTime()))
-		events += int(e.GetHistoryLength())
-		maxEvents = max(maxEvents, int(e.GetHistoryLength()))
+		wids = append(wids, e.GetExecution().GetWorkflowId())
 	}
+	// History events of every Recall (GetWorkflowHistory), and by type.
+	lengths, byType := histories(ctx, b, s.client, wids)
+	events, maxEvents := 0, 0
+	for _, l := range lengths {
+		events += l
+		maxEvents = max(maxEvents, l)
+	}
+	b.Logf("history events per Recall by type (mean over %d): %s", len(wids), meanByType(byType, len(wids)))
 	inc := 0
 	for _, e := range listExecutions(ctx, b, s.client, fmt.Sprintf(`WorkflowId = %q`, workflows.IncidentWorkflowID(id))) {
 		inc += int(e.GetHistoryLength())
 	}
-	b.Logf("events of one Recall by type: %s", eventTypes(ctx, b, s.client, recalls[0].GetExecution().GetWorkflowId()))
 	stats := s.sandbox.Stats()
 	b.Logf("sandbox: %d messages to %d addresses, %d duplicates", stats.EmailTotals.Messages, len(stats.Email), stats.EmailTotals.Duplicates)
 	return recallRun{
 		rate:       float64(n) / last.Sub(declaredAt).Seconds(),
 		confirmP50: pct(toConfirmed, 50), confirmP99: pct(toConfirmed, 99),
 		recallP50: pct(own, 50), recallP99: pct(own, 99),
-		eventsMean: float64(events) / float64(len(recalls)), eventsMax: maxEvents,
+		eventsMean: float64(events) / float64(len(lengths)), eventsMax: maxEvents,
 		incidentEvents: inc,
 	}
 }
@@ -248,32 +254,71 @@ func listExecutions(ctx context.Context, tb testing.TB, c client.Client, query s
 	}
 }
 
-// eventTypes counts one workflow's history events by type, most first.
-func eventTypes(ctx context.Context, tb testing.TB, c client.Client, workflowID string) string {
+// histories reads the history of each workflow and returns its length,
+// and the number of events of each type over all of them.
+func histories(ctx context.Context, tb testing.TB, c client.Client, wids []string) (lengths []int, byType map[string]int) {
 	tb.Helper()
+	var mu sync.Mutex
+	byType = map[string]int{}
+	var wg sync.WaitGroup
+	work := make(chan string)
+	for range 8 {
+		wg.Go(func() {
+			for wid := range work {
+				counts, n := historyEventTypes(ctx, tb, c, wid)
+				mu.Lock()
+				lengths = append(lengths, n)
+				for k, v := range counts {
+					byType[k] += v
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, wid := range wids {
+		work <- wid
+	}
+	close(work)
+	wg.Wait()
+	return lengths, byType
+}
+
+// historyEventTypes counts one workflow's history events by type.
+func historyEventTypes(ctx context.Context, tb testing.TB, c client.Client, workflowID string) (map[string]int, int) {
 	counts := map[string]int{}
-	it := c.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	total := 0
+	it := c.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
-			tb.Fatalf("history of %s: %v", workflowID, err)
+			tb.Errorf("history of %s: %v", workflowID, err)
+			return counts, total
 		}
 		counts[strings.TrimPrefix(ev.GetEventType().String(), "EVENT_TYPE_")]++
 		total++
 	}
-	type kv struct {
-		k string
-		v int
+	return counts, total
+}
+
+// eventTypes describes one workflow's history by event type, most first.
+func eventTypes(ctx context.Context, tb testing.TB, c client.Client, workflowID string) string {
+	counts, total := historyEventTypes(ctx, tb, c, workflowID)
+	return fmt.Sprintf("%d in all: %s", total, meanByType(counts, 1))
+}
+
+// meanByType lists event types by count per workflow, most first.
+func meanByType(counts map[string]int, per int) string {
+	types := make([]string, 0, len(counts))
+	for k := range counts {
+		types = append(types, k)
 	}
-	var kvs []kv
-	for k, v := range counts {
-		kvs = append(kvs, kv{k, v})
-	}
-	sort.Slice(kvs, func(i, j int) bool { return kvs[i].v > kvs[j].v || kvs[i].v == kvs[j].v && kvs[i].k < kvs[j].k })
-	parts := []string{fmt.Sprintf("%d in all", total)}
-	for _, e := range kvs {
-		parts = append(parts, fmt.Sprintf("%s %d", e.k, e.v))
+	sort.Slice(types, func(i, j int) bool {
+		a, b := counts[types[i]], counts[types[j]]
+		return a > b || a == b && types[i] < types[j]
+	})
+	parts := make([]string, len(types))
+	for i, k := range types {
+		parts[i] = fmt.Sprintf("%s %.2f", k, float64(counts[k])/float64(per))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -3,8 +3,12 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -77,7 +81,7 @@ const faultDeadline = 10 * time.Minute
 // newFaultStack is a stack with the fault scenario.
 func newFaultStack(t *testing.T, opts stackOptions) *stack {
 	t.Helper()
-	opts.scenario = faultScenario
+	opts.scenario, opts.quiet = faultScenario, true
 	return newStack(t, opts)
 }
 
@@ -116,16 +120,17 @@ type recallOutcome struct {
 	// reminders are messages of a later attempt.
 	messages, addresses, duplicates, reminders int
 	// webhookPosts of SendGrid events to the front door, webhookFailures
-	// among them (each was retried).
-	webhookPosts, webhookFailures int
+	// among them (each was retried); reports: delivery reports (delivered,
+	// bounced) applied to the Recalls, over all of them.
+	webhookPosts, webhookFailures, reports int
 	// lostClicks: confirmation clicks that failed (the front door or the
 	// server was away); each person then clicked a reminder.
 	lostClicks int
 }
 
 func (o recallOutcome) String() string {
-	return fmt.Sprintf("%d messages to %d addresses: %d duplicate sends, %d reminders; %d event webhook posts, %d failed and retried; %d confirmation clicks lost",
-		o.messages, o.addresses, o.duplicates, o.reminders, o.webhookPosts, o.webhookFailures, o.lostClicks)
+	return fmt.Sprintf("%d messages to %d addresses: %d duplicate sends, %d reminders; %d event webhook posts, %d failed and retried, %d delivery reports applied; %d confirmation clicks lost",
+		o.messages, o.addresses, o.duplicates, o.reminders, o.webhookPosts, o.webhookFailures, o.reports, o.lostClicks)
 }
 
 // requireEveryRecipientSettled waits until the recall has settled, then
@@ -233,6 +238,7 @@ func (s *stack) requireEveryRecipientSettled(ctx context.Context, id string) rec
 		}
 	}
 	for wid, d := range delivered {
+		o.reports += d
 		if d > messagesTo[wid] {
 			t.Errorf("%s: %d delivery reports applied for %d messages sent", wid, d, messagesTo[wid])
 		}
@@ -291,7 +297,6 @@ func recallStatus(ctx context.Context, s *stack, wid string) (workflows.RecallSt
 // lost, and a deletion request is sent twice only if a send was in flight
 // when the process died.
 func TestFault_WorkerKilledMidRecall(t *testing.T) {
-	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), faultDeadline)
 	defer cancel()
 	s := newFaultStack(t, stackOptions{workerProcess: true})
@@ -314,7 +319,6 @@ func TestFault_WorkerKilledMidRecall(t *testing.T) {
 // the recall and started again on the same port and database: the worker,
 // the front door and the clients reconnect, and the recall completes.
 func TestFault_TemporalServerRestartedMidRecall(t *testing.T) {
-	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), faultDeadline)
 	defer cancel()
 	srv := startPersistentDevServer(t)
@@ -331,10 +335,11 @@ func TestFault_TemporalServerRestartedMidRecall(t *testing.T) {
 
 // A fifth of the provider calls fail: 429 with Retry-After, 500, 502, or a
 // timeout after the mail was accepted (the ambiguous failure). Every
-// recipient still confirms; no request is sent twice, because the person's
-// confirmation closes the Recall before the timed-out send is retried.
+// recipient still ends confirmed (or, for the bounces, unreachable) without
+// a reminder. The duplicates the timeouts can cause are reported: none for
+// a person who confirms, whose confirmation closes the Recall before the
+// timed-out send is retried.
 func TestFault_ProvidersFailAFifthOfTheCalls(t *testing.T) {
-	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), faultDeadline)
 	defer cancel()
 	s := newFaultStack(t, stackOptions{workerProcess: true, failureRate: 0.2})
@@ -349,10 +354,9 @@ func TestFault_ProvidersFailAFifthOfTheCalls(t *testing.T) {
 
 // `starter serve` is killed with SIGKILL in the middle of the recall and
 // started again on the same port: SendGrid's event webhooks that failed
-// meanwhile are retried by the provider and applied once; clicks lost in
-// the outage are made again on the reminder; the counts stay exact.
+// meanwhile are retried by the provider and applied once (a click lost in
+// the outage would be made again on the reminder); the counts stay exact.
 func TestFault_FrontDoorRestartedMidRecall(t *testing.T) {
-	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), faultDeadline)
 	defer cancel()
 	s := newFaultStack(t, stackOptions{workerProcess: true, frontdoorProcess: true})
@@ -368,6 +372,63 @@ func TestFault_FrontDoorRestartedMidRecall(t *testing.T) {
 	t.Logf("after the front door restart: %s", o)
 	if o.webhookFailures == 0 {
 		t.Errorf("no event webhook failed: the restart did not happen mid-run")
+	}
+	// Every message's report arrived (retried through the outage) and was
+	// applied exactly once, including those the killed process had already
+	// signalled before it could answer.
+	if o.duplicates == 0 && o.reports != o.messages {
+		t.Errorf("%d delivery reports applied for %d messages, want one each", o.reports, o.messages)
+	}
+}
+
+// A provider accepted the deletion request but its answer was lost (a
+// timeout), then reported that the mail bounced: the request did reach the
+// provider, so the Incident counts the person as asked, and unreachable.
+func TestFault_BounceAfterALostAnswerCountsAsAsked(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s := newFaultStack(t, stackOptions{providerFault: loseMailAnswers("@bounce.example.jp")})
+	snap, diags := runbooks.Load("fault-recall.yaml", []byte(faultRecallRunbook))
+	if len(diags) > 0 {
+		t.Fatalf("runbook: %v", diags)
+	}
+	id := s.declare(ctx, incidents.Declaration{Runbook: snap, Facts: workflows.Facts{Title: "lost answer"}},
+		"name,email\nA,a@example.jp\nB,b@bounce.example.jp\n")
+
+	st := s.waitStatus(ctx, id, "one confirmed, the bounce unreachable", func(st workflows.IncidentStatus) bool {
+		return st.Recall.Confirmed == 1 && st.Recall.Unreachable == 1
+	})
+	if b := s.sandbox.Stats().Email["b@bounce.example.jp"]; b.Messages < 1 || b.Bounced < 1 {
+		t.Fatalf("the sandbox did not take and bounce the mail: %+v", b)
+	}
+	if st.Recall.Requested != 2 {
+		t.Errorf("asked %d of 2 (%+v): the bounce proves the request reached the provider", st.Recall.Requested, st.Recall)
+	}
+}
+
+// loseMailAnswers lets the SendGrid simulator process every mail send but,
+// for mails to addresses ending in suffix, answers 504 as a gateway whose
+// upstream timed out: the mail is sent and the sender cannot know it.
+func loseMailAnswers(suffix string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost || r.URL.Path != "/sendgrid/v3/mail/send" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if !bytes.Contains(body, []byte(suffix+`"`)) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(httptest.NewRecorder(), r) // processed; the answer is lost
+			w.WriteHeader(http.StatusGatewayTimeout)
+		})
 	}
 }
 

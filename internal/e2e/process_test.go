@@ -82,8 +82,8 @@ type process struct {
 	starts  int
 }
 
-// startProcess starts a built binary with exactly env (nothing inherited)
-// and stops it when the test ends.
+// startProcess starts a built binary with exactly env (nothing inherited),
+// its output going to logs, and stops it when the test ends.
 func startProcess(t testing.TB, name string, env map[string]string, logs io.Writer, bin string, args ...string) *process {
 	t.Helper()
 	p := &process{t: t, name: name, path: binary(t, bin), args: args, logs: logs}
@@ -102,8 +102,7 @@ func (p *process) start() {
 	defer p.mu.Unlock()
 	cmd := exec.Command(p.path, p.args...)
 	cmd.Env = p.env
-	out := io.MultiWriter(p.logs, testWriter{p.t})
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	cmd.SysProcAttr = childProcAttr()
 	if err := cmd.Start(); err != nil {
 		p.t.Fatalf("start %s: %v", p.name, err)

@@ -120,6 +120,13 @@ type stackOptions struct {
 	frontdoorProcess bool
 	// temporal is the dev server's host:port; "" = the shared dev server.
 	temporal string
+	// providerFault, when set, wraps the provider simulators (e.g. to lose
+	// the answers to some requests).
+	providerFault func(http.Handler) http.Handler
+	// quiet keeps the log lines of the run out of `go test -v` (tens of
+	// thousands in a large recall); they are shown (the last 200) if the
+	// test fails.
+	quiet bool
 }
 
 // stackSeq numbers the stacks of the test binary.
@@ -133,7 +140,16 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	// Every log line of the run, as the process would write it (redacted)
 	// and as the code produced it (raw), so privacy tests can check both.
 	logs, rawLogs := &syncBuffer{}, &syncBuffer{}
-	out := slog.NewJSONHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelInfo})
+	var echo io.Writer = testWriter{t}
+	if opts.quiet {
+		echo = io.Discard
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("last log lines of the run:\n%s", logTail(logs.String(), 200))
+			}
+		})
+	}
+	out := slog.NewJSONHandler(io.MultiWriter(logs, echo), &slog.HandlerOptions{Level: slog.LevelInfo})
 	logger := slog.New(teeHandler{redact.New(out), slog.NewJSONHandler(rawLogs, &slog.HandlerOptions{Level: slog.LevelInfo})})
 	keys, err := codec.LoadKeys(func(k string) string {
 		if k == codec.EnvKeys {
@@ -206,7 +222,11 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 		t.Fatalf("sandbox: %v", err)
 	}
 	t.Cleanup(sb.Close)
-	sbSrv := httptest.NewUnstartedServer(sb.Handler())
+	var sbHandler = sb.Handler()
+	if opts.providerFault != nil {
+		sbHandler = opts.providerFault(sbHandler)
+	}
+	sbSrv := httptest.NewUnstartedServer(sbHandler)
 	sbSrv.Listener.Close()
 	sbSrv.Listener = sbLn
 	sbSrv.Start()
@@ -228,6 +248,8 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 		"BREACHFLOW_LISTEN_ADDR": strings.TrimPrefix(publicURL, "http://"),
 		"BREACHFLOW_SANDBOX_URL": sbSrv.URL,
 		"BREACHFLOW_LIST_DIR":    t.TempDir(),
+		"BREACHFLOW_RECORD_DIR":  t.TempDir(),
+		"BREACHFLOW_LETTER_DIR":  t.TempDir(),
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -236,7 +258,7 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	s := &stack{t: t, client: c, cfg: cfg, sandbox: sb, store: &recipients.Store{Dir: cfg.ListDir},
 		logs: logs, rawLogs: rawLogs, keys: keys, lists: map[string]recipients.ListRef{}}
 	if opts.frontdoorProcess {
-		s.serve = startProcess(t, "starter serve", env, logs, "starter", "serve")
+		s.serve = startProcess(t, "starter serve", env, io.MultiWriter(logs, echo), "starter", "serve")
 		s.serve.healthz = publicURL + "/healthz"
 		s.serve.waitHealthy()
 	} else {
@@ -248,7 +270,7 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 		})
 	}
 	if opts.workerProcess {
-		s.worker = startProcess(t, "worker", env, logs, "worker")
+		s.worker = startProcess(t, "worker", env, io.MultiWriter(logs, echo), "worker")
 		return s
 	}
 	cfg.RecordDir = t.TempDir()
@@ -363,6 +385,12 @@ func (s *syncBuffer) String() string {
 }
 
 type testWriter struct{ t testing.TB }
+
+// logTail returns the last n lines of s.
+func logTail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
 
 func (w testWriter) Write(p []byte) (int, error) {
 	if testing.Verbose() {
