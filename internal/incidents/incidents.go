@@ -5,11 +5,14 @@ package incidents
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -47,6 +50,28 @@ func NewID(now time.Time) string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return "INC-" + now.In(jst).Format("20060102") + "-" + string(b)
+}
+
+// IDFor returns the incident ID a declaration identified by key gets: the
+// date of day (in JST) and six characters derived from key, so the same
+// declaration (a Slack form submitted, then replayed) always names the same
+// incident and Temporal starts it once. Different keys collide with the
+// same odds as NewID's random characters (one in 32^6 a day).
+func IDFor(day time.Time, key string) string {
+	const alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+	sum := sha256.Sum256([]byte("breachflow incident id\x00" + key))
+	b := make([]byte, 6)
+	for i := range b {
+		b[i] = alphabet[int(sum[i])%len(alphabet)]
+	}
+	return "INC-" + day.In(jst).Format("20060102") + "-" + string(b)
+}
+
+// AlreadyDeclared reports whether err says the incident was started before
+// (the same declaration submitted twice).
+func AlreadyDeclared(err error) bool {
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	return errors.As(err, &started)
 }
 
 var jst = time.FixedZone("JST", 9*3600)

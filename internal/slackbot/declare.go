@@ -69,6 +69,9 @@ const (
 type declareMeta struct {
 	Channel     string `json:"c"`
 	ResponseURL string `json:"r,omitempty"`
+	// OpenedAt (Unix seconds) dates the incident ID: a replayed
+	// submission carries the same value, so it names the same incident.
+	OpenedAt int64 `json:"t,omitempty"`
 }
 
 func pt(s string) *slack.TextBlockObject {
@@ -148,7 +151,7 @@ func (d *Dispatcher) declareCommand(ctx context.Context, cmd slack.SlashCommand,
 	if !ok {
 		return ephemeral(refusal)
 	}
-	view, err := d.declareModal(declareMeta{Channel: cmd.ChannelID, ResponseURL: cmd.ResponseURL}, runbookID)
+	view, err := d.declareModal(declareMeta{Channel: cmd.ChannelID, ResponseURL: cmd.ResponseURL, OpenedAt: d.now().Unix()}, runbookID)
 	if err != nil {
 		d.log.Error("slackbot: build declaration modal", "error", err)
 		return ephemeral("Could not build the declaration form: " + err.Error())
@@ -403,12 +406,24 @@ func (d *Dispatcher) declareSubmission(ctx context.Context, ic slack.Interaction
 			return
 		}
 		now := d.now()
-		decl.IncidentID = incidents.NewID(now)
+		day := now
+		if meta.OpenedAt > 0 {
+			day = time.Unix(meta.OpenedAt, 0)
+		}
+		// The ID comes from the form (its view ID), so the same submission
+		// delivered twice (a replay inside the signature window) names the
+		// same incident, and Temporal refuses to start it again.
+		decl.IncidentID = incidents.IDFor(day, ic.Team.ID+"/"+ic.View.ID)
 		decl.DeclaredAt = now.UTC()
 		decl.SlackChannel = meta.Channel
 		sctx, cancel := context.WithTimeout(ctx, d.cfg.DeclareTimeout)
 		id, err := incidents.Declare(sctx, d.cfg.Temporal, d.cfg.TaskQueue, decl)
 		cancel()
+		if incidents.AlreadyDeclared(err) {
+			d.log.Warn("slackbot: declaration submitted again, nothing started", "incident", decl.IncidentID, "user", user)
+			d.tell(ctx, t, fmt.Sprintf("Incident *%s* was already declared from this form; nothing new was started.", decl.IncidentID))
+			return
+		}
 		if err != nil {
 			d.log.Error("slackbot: declare incident", "user", user, "runbook", decl.Runbook.Runbook.ID, "error", err)
 			d.tell(ctx, t, fmt.Sprintf("Could not declare the incident: %v. Nothing was started; run `/breach declare` again.", err))

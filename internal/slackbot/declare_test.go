@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -298,5 +301,57 @@ func TestSubmissionIsAuthorizedAgain(t *testing.T) {
 	}
 	if n := len(h.temporal.Calls()); n != 0 {
 		t.Errorf("%d Temporal calls, want none", n)
+	}
+}
+
+// declarationSubmission is a signed-ready declaration form submission of
+// view viewID, opened at openedAt.
+func declarationSubmission(viewID string, openedAt time.Time) []byte {
+	values := inputs(map[string]slack.BlockAction{
+		slackbot.InputRunbook:       {SelectedOption: slack.OptionBlockObject{Value: "missend"}},
+		slackbot.InputTitle:         {Value: "Order confirmation sent to the wrong customers"},
+		slackbot.InputWhatLeaked:    {Value: "names and order numbers"},
+		slackbot.InputPersons:       {Value: "53"},
+		slackbot.InputAwareDate:     {SelectedDate: "2026-11-21"},
+		slackbot.InputAwareTime:     {SelectedTime: "09:30"},
+		slackbot.InputUnauthorized:  {SelectedOption: slack.OptionBlockObject{Value: slackbot.No}},
+		slackbot.InputSensitive:     {SelectedOption: slack.OptionBlockObject{Value: slackbot.Yes}},
+		slackbot.InputJurisdictions: {SelectedOptions: []slack.OptionBlockObject{{Value: "JP-APPI"}}},
+		slackbot.InputList:          {Value: knownList},
+	})
+	meta := fmt.Sprintf(`{"c":%q,"t":%d}`, incidentChannel, openedAt.Unix())
+	payload := interaction(slack.InteractionCallback{
+		Type: slack.InteractionTypeViewSubmission, User: slack.User{ID: alice}, Team: slack.Team{ID: "T0TEAM"},
+		View: slack.View{ID: viewID, CallbackID: slackui.CallbackDeclare, PrivateMetadata: meta, State: &slack.ViewState{Values: values}},
+	})
+	return []byte(url.Values{"payload": {string(payload)}}.Encode())
+}
+
+// A declaration form is the one request whose effect is not an Update: the
+// incident's ID comes from the form itself, so the same signed submission
+// delivered twice (a replay inside Slack's 5-minute window) names the same
+// incident, Temporal refuses to start it twice, and the user is told.
+func TestADeclarationSubmittedTwiceDeclaresOneIncident(t *testing.T) {
+	h := newHarness(t, defaultOptions())
+	openedAt := time.Now().Add(-time.Minute)
+	body := declarationSubmission("V0DECLARE1", openedAt)
+	signedAt := time.Now()
+	for i := range 2 {
+		if got := h.postSigned("/slack/interactions", body, signedAt); got != http.StatusOK {
+			t.Fatalf("delivery %d: status %d", i+1, got)
+		}
+	}
+	starts := h.callsOf("ExecuteWorkflow")
+	if len(starts) != 2 || starts[0].WorkflowID != starts[1].WorkflowID {
+		t.Fatalf("starts %+v: want both deliveries to name the same incident", starts)
+	}
+	if got := h.ephemeralsTo(alice); !containsAny(got, "already declared from this form") {
+		t.Errorf("ephemerals %q: want the second delivery told that nothing new was started", got)
+	}
+
+	// Another form (another view) is another incident, even with the same answers.
+	h.postSigned("/slack/interactions", declarationSubmission("V0DECLARE2", openedAt), time.Now())
+	if starts := h.callsOf("ExecuteWorkflow"); len(starts) != 3 || starts[2].WorkflowID == starts[0].WorkflowID {
+		t.Errorf("starts %+v: want a second form to declare a new incident", starts)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/slack-go/slack"
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -62,6 +63,7 @@ type fakeTemporal struct {
 	status    workflows.IncidentStatus
 	queryErr  error
 	list      *workflowservice.ListWorkflowExecutionsResponse
+	started   map[string]bool // workflow IDs started: a second start fails as Temporal's does
 }
 
 func (f *fakeTemporal) wait(ctx context.Context) error {
@@ -107,6 +109,15 @@ func (f *fakeTemporal) ExecuteWorkflow(ctx context.Context, opts client.StartWor
 	if f.startErr != nil {
 		return nil, f.startErr
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.started[opts.ID] {
+		return nil, serviceerror.NewWorkflowExecutionAlreadyStarted("workflow execution already started", "", "")
+	}
+	if f.started == nil {
+		f.started = map[string]bool{}
+	}
+	f.started[opts.ID] = true
 	return fakeRun{id: opts.ID}, nil
 }
 
