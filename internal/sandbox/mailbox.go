@@ -78,21 +78,11 @@ func (s *Sandbox) mailbox(ctx context.Context, m OutboxMessage, addr string, slo
 	default:
 		last = event("delivered", map[string]any{"response": "250 2.0.0 OK", "tls": 1, "ip": "192.0.2.10"})
 	}
-	s.postEvents(ctx, m.MessageID, []map[string]any{processed, last})
-	s.updateEmail(addr, func(st *EmailStats) {
-		switch p.Name {
-		case PersonaBounce:
-			st.Bounced++
-		case PersonaDrop:
-			st.Dropped++
-		default:
-			st.Delivered++
-		}
-	})
-
-	switch p.Name {
-	case PersonaClick, PersonaClickLater, PersonaScanner:
-	default:
+	if !s.scenario.noEvents {
+		s.postEvents(ctx, m.MessageID, []map[string]any{processed, last})
+	}
+	s.updateEmail(addr, func(st *EmailStats) { st.count(p) })
+	if !p.acts() {
 		return
 	}
 	if !s.sleep(ctx, p.Delay) {
@@ -108,6 +98,28 @@ func (s *Sandbox) mailbox(ctx context.Context, m OutboxMessage, addr string, slo
 	if err != nil && ctx.Err() == nil {
 		s.log.Warn("sendgrid sim: persona could not follow the link", "x_message_id", m.MessageID, "persona", p.Name, "err", err)
 		s.updateEmail(addr, func(st *EmailStats) { st.LastError = err.Error() })
+	}
+}
+
+// acts reports whether an e-mail persona does something once the message
+// is delivered (opens it and follows its link).
+func (p persona) acts() bool {
+	switch p.Name {
+	case PersonaClick, PersonaClickLater, PersonaScanner:
+		return true
+	}
+	return false
+}
+
+// count counts the message's delivery outcome for its persona.
+func (st *EmailStats) count(p persona) {
+	switch p.Name {
+	case PersonaBounce:
+		st.Bounced++
+	case PersonaDrop:
+		st.Dropped++
+	default:
+		st.Delivered++
 	}
 }
 

@@ -76,6 +76,11 @@ type Scenario struct {
 	Phone PersonaTable `yaml:"phone" json:"phone"`
 	// Slack lists the workspace's users, user groups and channels.
 	Slack SlackWorkspace `yaml:"slack" json:"slack"`
+	// SendGridEvents, when false, is an account without an event webhook:
+	// mails are accepted and counted as delivered (bounced, dropped) but no
+	// event is posted to the engine. Load tests of the sending side use it;
+	// unset posts events.
+	SendGridEvents *bool `yaml:"sendgrid_events" json:"sendgrid_events,omitempty"`
 }
 
 // PersonaTable maps recipients to personas: the first rule whose Match fits
@@ -359,6 +364,8 @@ func (t *compiledTable) lookup(key string) persona {
 
 type compiledScenario struct {
 	email, phone compiledTable
+	// noEvents: no SendGrid event webhook.
+	noEvents bool
 }
 
 func compileScenario(sc Scenario) (*compiledScenario, error) {
@@ -390,8 +397,9 @@ func compileScenario(sc Scenario) (*compiledScenario, error) {
 		return ct
 	}
 	return &compiledScenario{
-		email: build(sc.Email, PersonaClick, true),
-		phone: build(sc.Phone, PersonaPress1, false),
+		email:    build(sc.Email, PersonaClick, true),
+		phone:    build(sc.Phone, PersonaPress1, false),
+		noEvents: sc.SendGridEvents != nil && !*sc.SendGridEvents,
 	}, nil
 }
 

@@ -387,6 +387,11 @@ func (s *Sandbox) acceptMail(msgs []OutboxMessage) {
 				st.Duplicates++
 				s.emailTotals.Duplicates++
 			}
+			if s.scenario.noEvents && !p.acts() {
+				// No event to post and nothing to do: delivered at once.
+				st.count(p)
+				continue
+			}
 			ds = append(ds, delivery{msg: m, addr: addr, slot: slot, p: p})
 		}
 	}

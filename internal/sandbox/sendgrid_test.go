@@ -462,3 +462,33 @@ func TestCloseStopsWaitingRecipients(t *testing.T) {
 	assert.Equal(t, 1, sb.Stats().Email["c@example.jp"].Messages)
 	assert.Empty(t, e.eventsFor("c@example.jp"))
 }
+
+// An account without an event webhook (sendgrid_events: false): mails are
+// accepted and counted as delivered, nothing is posted to the engine, and
+// people who click still click.
+func TestNoEventWebhook(t *testing.T) {
+	e := newFakeEngine(t)
+	off := false
+	sb, url := newTestSandbox(t, e, Config{Scenario: Scenario{SendGridEvents: &off, Email: PersonaTable{
+		Default:    PersonaSpec{Persona: PersonaIgnore},
+		Recipients: []PersonaRule{{Match: "c@example.jp", Persona: PersonaClick}, {Match: "b@example.jp", Persona: PersonaBounce}},
+	}}})
+	resp := sendMail(t, url, SendGridAPIKey, mail.GetRequestBody(notice(e.URL(), "a@example.jp", "b@example.jp", "c@example.jp")))
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	eventually(t, "the click", func() bool { return sb.Stats().Email["c@example.jp"].Confirmed == 1 })
+	sb.Close()
+	st := sb.Stats()
+	assert.Equal(t, EmailStats{Persona: PersonaIgnore, Messages: 1, Delivered: 1}, st.Email["a@example.jp"])
+	assert.Equal(t, EmailStats{Persona: PersonaBounce, Messages: 1, Bounced: 1}, st.Email["b@example.jp"])
+	assert.Equal(t, 1, st.Email["c@example.jp"].Delivered)
+	assert.Zero(t, st.EmailTotals.WebhookPosts)
+	for _, a := range []string{"a@example.jp", "b@example.jp", "c@example.jp"} {
+		assert.Empty(t, e.eventsFor(a))
+	}
+
+	// The totals alone, without the per-address maps.
+	var totals Stats
+	getJSON(t, url+"/sim/stats?totals=1", &totals)
+	assert.Equal(t, st.EmailTotals, totals.EmailTotals)
+	assert.Empty(t, totals.Email)
+}
