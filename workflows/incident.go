@@ -449,7 +449,7 @@ var detailsZone = time.FixedZone("JST", 9*3600)
 func (i *incident) status() IncidentStatus {
 	s := IncidentStatus{
 		IncidentID: i.in.IncidentID, Runbook: i.in.Runbook.Runbook.ID, RunbookSHA256: i.in.Runbook.SHA256,
-		Title: i.resp.facts().Title, Phase: i.carry.Phase, DeclaredAt: i.in.DeclaredAt, Recall: i.carry.Counts,
+		Title: i.resp.facts().Title, Facts: i.resp.facts(), Phase: i.carry.Phase, DeclaredAt: i.in.DeclaredAt, Recall: i.carry.Counts,
 		Unreachable: []string{},
 		Obligations: i.resp.obligationSummaries(), Tasks: i.resp.taskStatuses(), Prevention: i.resp.prevention(),
 	}

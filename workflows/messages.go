@@ -108,6 +108,9 @@ type IncidentStatus struct {
 	DayBoundaryAt  time.Time     `json:"day_boundary_at,omitzero"`
 	// Unreachable lists the opaque IDs of recipients in state unreachable.
 	Unreachable []string `json:"unreachable_ids"`
+	// Facts are the current facts (the declaration's, then each
+	// update_facts'): a facts change starts from them.
+	Facts Facts `json:"facts"`
 	// Obligations, containment tasks and the prevention report.
 	Obligations []ObligationSummary `json:"obligations"`
 	Tasks       []TaskStatus        `json:"tasks"`
