@@ -17,8 +17,10 @@ import (
 )
 
 // Letters renders the letters a BrokerDemand sends by content-certified
-// mail and stores them as PDFs in Dir. Workflows get a path and a SHA-256,
-// never the bytes.
+// mail and stores each twice in Dir: as a Word file (.docx), the one to
+// upload to Japan Post's e内容証明, which takes Word files only, and as a
+// PDF, for the records and for printing at a post-office counter.
+// Workflows get paths and SHA-256s, never the bytes.
 type Letters struct {
 	// Dir is where letters are stored (BREACHFLOW_LETTER_DIR); the person
 	// uploading to e内容証明 reads them there.
@@ -48,22 +50,33 @@ type BrokerLetterRequest struct {
 	ReplyWithinDays int           `json:"reply_within_days,omitempty"`
 }
 
-// BrokerLetter is a stored letter.
+// BrokerLetter is a stored letter: the same text in two files.
 type BrokerLetter struct {
+	// Path is the PDF, for the records and for printing at a counter (laid
+	// out 20 characters × 26 lines a page, as the counter requires).
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
 	Pages  int    `json:"pages"`
 	Bytes  int    `json:"bytes"`
+	// DocxPath is the Word file to upload to e内容証明 (A4, its margins and
+	// characters; internal/letters/docx.go).
+	DocxPath   string `json:"docx_path"`
+	DocxSHA256 string `json:"docx_sha256"`
+	DocxPages  int    `json:"docx_pages"`
+	DocxBytes  int    `json:"docx_bytes"`
 }
 
 // safeID is what IDs used in file names may be.
 var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
 // RenderBrokerLetter renders the letter (利用停止・消去の要請, APPI Art.
-// 27(2) and 30) as a PDF with the embedded Japanese font and stores it in
-// Dir/<incident>/<demand>-<sha256 prefix>.pdf. The same request gives the
-// same file. A letter quoting a phone number or address other than the
-// sender's published ones is refused: it must not carry the leaked data.
+// 27(2) and 30) as a Word file for e内容証明 and as a PDF with the embedded
+// Japanese font, and stores them in Dir/<incident>/<demand>-<sha256
+// prefix>.docx and .pdf (each named by its own hash). The same request
+// gives the same files. A letter quoting a phone number or address other
+// than the sender's published ones is refused: it must not carry the
+// leaked data. So is one e内容証明 could not print (a character outside
+// JIS X 0208, more than 5 pages); nothing is stored then.
 func (l *Letters) RenderBrokerLetter(ctx context.Context, in BrokerLetterRequest) (BrokerLetter, error) {
 	if !safeID.MatchString(in.IncidentID) || !safeID.MatchString(in.DemandID) {
 		return BrokerLetter{}, temporal.NewNonRetryableApplicationError("incident and demand IDs must be letters, digits, - and _", ErrTypeLetterIncomplete, nil)
@@ -83,17 +96,28 @@ func (l *Letters) RenderBrokerLetter(ctx context.Context, in BrokerLetterRequest
 	if r := contentscan.ScanContent("", strings.Join(c.Paragraphs(), "\n"), "", nil, allow); !r.OK() {
 		return BrokerLetter{}, temporal.NewNonRetryableApplicationError("broker letter: content scan "+r.Err().Error(), ErrTypeContentRefused, nil)
 	}
+	word, err := c.RenderWord()
+	if err != nil {
+		return BrokerLetter{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeLetterIncomplete, nil)
+	}
 	letter, err := c.Render()
 	if err != nil {
 		return BrokerLetter{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeLetterIncomplete, nil)
 	}
 	dir := filepath.Join(l.Dir, in.IncidentID)
-	path := filepath.Join(dir, in.DemandID+"-"+letter.SHA256[:12]+".pdf")
-	if err := writeFileAtomic(dir, path, letter.PDF); err != nil {
-		return BrokerLetter{}, fmt.Errorf("store broker letter %s: %w", in.DemandID, err)
+	out := BrokerLetter{
+		Path: filepath.Join(dir, in.DemandID+"-"+letter.SHA256[:12]+".pdf"), SHA256: letter.SHA256, Pages: letter.Pages, Bytes: len(letter.PDF),
+		DocxPath: filepath.Join(dir, in.DemandID+"-"+word.SHA256[:12]+".docx"), DocxSHA256: word.SHA256, DocxPages: word.Pages, DocxBytes: len(word.Docx),
 	}
-	l.logger().Info("broker letter stored", "incident", in.IncidentID, "demand", in.DemandID, "sha256", letter.SHA256, "pages", letter.Pages)
-	return BrokerLetter{Path: path, SHA256: letter.SHA256, Pages: letter.Pages, Bytes: len(letter.PDF)}, nil
+	if err := writeFileAtomic(dir, out.DocxPath, word.Docx); err != nil {
+		return BrokerLetter{}, fmt.Errorf("store broker letter %s (Word): %w", in.DemandID, err)
+	}
+	if err := writeFileAtomic(dir, out.Path, letter.PDF); err != nil {
+		return BrokerLetter{}, fmt.Errorf("store broker letter %s (PDF): %w", in.DemandID, err)
+	}
+	l.logger().Info("broker letter stored", "incident", in.IncidentID, "demand", in.DemandID,
+		"docx_sha256", word.SHA256, "docx_pages", word.Pages, "pdf_sha256", letter.SHA256, "pdf_pages", letter.Pages)
+	return out, nil
 }
 
 // writeFileAtomic writes data to path through a temporary file in dir,

@@ -34,7 +34,9 @@ func lettersActs(t *testing.T) *activities.Letters {
 	}
 }
 
-func TestRenderBrokerLetter_StoresThePDFAndReturnsItsPathAndHash(t *testing.T) {
+// Both files are stored, each named by its hash: the Word file to upload
+// to e内容証明 and the PDF for the records and for printing.
+func TestRenderBrokerLetter_StoresTheWordFileAndThePDFAndReturnsTheirPathsAndHashes(t *testing.T) {
 	l := lettersActs(t)
 	env := activityEnv()
 	env.RegisterActivity(l)
@@ -49,9 +51,25 @@ func TestRenderBrokerLetter_StoresThePDFAndReturnsItsPathAndHash(t *testing.T) {
 	require.Equal(t, hex.EncodeToString(sum[:]), got.SHA256)
 	require.Equal(t, len(b), got.Bytes)
 	require.True(t, strings.HasPrefix(string(b), "%PDF-"))
-	fi, err := os.Stat(got.Path)
+
+	require.Equal(t, filepath.Join(l.Dir, "INC-20260626-BRK002", "B003-"+got.DocxSHA256[:12]+".docx"), got.DocxPath)
+	d, err := os.ReadFile(got.DocxPath)
 	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "a letter names a company and its address: owner only")
+	sum = sha256.Sum256(d)
+	require.Equal(t, hex.EncodeToString(sum[:]), got.DocxSHA256)
+	require.Equal(t, len(d), got.DocxBytes)
+	require.True(t, strings.HasPrefix(string(d), "PK\x03\x04"), "a .docx is a zip")
+	require.Equal(t, 2, got.DocxPages, "the letter fits two pages of e内容証明 (priced by the page)")
+	require.Positive(t, got.Pages)
+
+	for _, p := range []string{got.Path, got.DocxPath} {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "a letter names a company and its address: owner only")
+	}
+	entries, err := os.ReadDir(filepath.Join(l.Dir, "INC-20260626-BRK002"))
+	require.NoError(t, err)
+	require.Len(t, entries, 2, "the two letters and no temporary file")
 
 	// The same request gives the same file.
 	v, err = env.ExecuteActivity(l.RenderBrokerLetter, brokerLetter())
@@ -73,6 +91,7 @@ func TestRenderBrokerLetter_RefusesWhatMustNotBeSent(t *testing.T) {
 		{"an address in the data description", func(r *activities.BrokerLetterRequest) { r.Data = "taro@example.jp を含む名簿" }, activities.ErrTypeContentRefused},
 		{"no addressee", func(r *activities.BrokerLetterRequest) { r.Broker.Name = "" }, activities.ErrTypeLetterIncomplete},
 		{"a path in the demand ID", func(r *activities.BrokerLetterRequest) { r.DemandID = "../B003" }, activities.ErrTypeLetterIncomplete},
+		{"a kanji e内容証明 cannot print in the broker's name", func(r *activities.BrokerLetterRequest) { r.Broker.Name = "髙橋名簿株式会社" }, activities.ErrTypeLetterIncomplete},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,8 +23,10 @@ const (
 
 // BrokerDemand is one cease-and-desist demand to a list broker or a
 // company using the leaked list (seed 002): the letter is rendered as a
-// PDF for Japan Post's e内容証明, which has no API, so a person sends it
-// by content-certified mail with proof of delivery and records the
+// Word file to upload to Japan Post's e内容証明 (which takes Word files
+// only) and as a PDF for the records and for printing; e内容証明 has no
+// API, so a person sends it by content-certified mail with proof of
+// delivery and records the
 // tracking number (reminded until done); the answer period then runs,
 // with a reminder before it ends and an escalation when it has; the answer
 // (complied, refused, none) is recorded; refused or silent, the demand
@@ -76,8 +78,7 @@ func (d *brokerDemand) run(ctx workflow.Context) (BrokerDemandStatus, error) {
 	for {
 		switch d.status.State {
 		case DemandAwaitingMailing:
-			d.tell(ctx, fmt.Sprintf("[%s] Send the letter by content-certified mail (内容証明) with proof of delivery (配達証明), e.g. upload %s to e内容証明, then record the tracking number (%s).",
-				d.ref(), d.status.Letter.Path, UpdateRecordMailing))
+			d.tell(ctx, d.mailingTask())
 			if err := d.remindUntil(ctx, "mailing of the letter", func() bool { return d.status.State != DemandAwaitingMailing }, ""); err != nil {
 				return d.status, err
 			}
@@ -102,7 +103,17 @@ func (d *brokerDemand) run(ctx workflow.Context) (BrokerDemandStatus, error) {
 
 func (d *brokerDemand) ref() string { return BrokerDemandWorkflowID(d.in.IncidentID, d.in.DemandID) }
 
-// renderLetter renders and stores the letter; only its path and SHA-256
+// mailingTask asks for the letter to be sent, naming both files: the Word
+// file is the one e内容証明 takes; the PDF is the same letter for the
+// records, or to print for a post-office counter.
+func (d *brokerDemand) mailingTask() string {
+	return fmt.Sprintf("[%s] Send the letter by content-certified mail (内容証明) with proof of delivery (配達証明): "+
+		"upload the Word file %s to e内容証明 (it takes Word files only; enter the sender and the addressee exactly as the letter writes them), "+
+		"or print the PDF %s for a post-office counter. The PDF is also the letter for the records. Then record the tracking number (%s).",
+		d.ref(), d.status.Letter.DocxPath, d.status.Letter.Path, UpdateRecordMailing)
+}
+
+// renderLetter renders and stores the letter; only its paths and SHA-256s
 // enter history.
 func (d *brokerDemand) renderLetter(ctx workflow.Context) error {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{

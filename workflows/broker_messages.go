@@ -102,7 +102,8 @@ type Escalation struct {
 }
 
 // BrokerDemandStatus is the answer to QueryStatus on a BrokerDemand, and
-// its result. Company names are not in it: the letter is, by path.
+// its result. Company names are not in it: the letter is, by path (the
+// Word file to upload to e内容証明 and the PDF for the records).
 type BrokerDemandStatus struct {
 	IncidentID  string                  `json:"incident_id"`
 	DemandID    string                  `json:"demand_id"`

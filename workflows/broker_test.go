@@ -50,7 +50,10 @@ func newBrokerHarness() *brokerHarness {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.request = in
-			return activities.BrokerLetter{Path: "/letters/INC-20260626-BRK002/B003-0123456789ab.pdf", SHA256: "0123456789ab", Pages: 3}, nil
+			return activities.BrokerLetter{
+				Path: "/letters/INC-20260626-BRK002/B003-0123456789ab.pdf", SHA256: "0123456789ab", Pages: 3,
+				DocxPath: "/letters/INC-20260626-BRK002/B003-ba9876543210.docx", DocxSHA256: "ba9876543210", DocxPages: 2,
+			}, nil
 		})
 	h.env.OnActivity(a.PostTaskNotice, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, n activities.TaskNotice) (activities.SlackMessageRef, error) {
@@ -123,7 +126,9 @@ func TestBrokerDemand_LetterMailedThenComplied(t *testing.T) {
 	mailedAt := h.start.Add(2*day + time.Hour)
 	require.Equal(t, mailedAt.Add(17*day).UTC(), st.AnswerDue.UTC(), "mailing + 3 days to arrive + 14 days to answer")
 	require.Contains(t, h.noticeAt(0), "content-certified mail")
-	require.Contains(t, h.noticeAt(0), st.Letter.Path)
+	require.Contains(t, h.noticeAt(0), "upload the Word file "+st.Letter.DocxPath+" to e内容証明", "the .docx is the file to upload")
+	require.Contains(t, h.noticeAt(0), "print the PDF "+st.Letter.Path, "the PDF is named too")
+	require.Equal(t, "/letters/INC-20260626-BRK002/B003-ba9876543210.docx", st.Letter.DocxPath)
 	require.Contains(t, h.noticeAt(day), "Reminder", "reminded daily until mailed")
 	require.Contains(t, h.noticeAt(2*day), "Reminder")
 	require.Contains(t, h.noticeAt(2*day+time.Hour+15*day), "due on", "told two days before the answer is due")

@@ -4,12 +4,17 @@
 // using it (seed 002), by content-certified mail (内容証明郵便) with proof of
 // delivery (配達証明).
 //
-// A letter is laid out as content-certified mail requires of a horizontal
-// text: at most 20 characters a line and 26 lines a page, so the same PDF
-// can be uploaded to Japan Post's e内容証明 or printed for the counter. The
-// Japanese font (IPAexGothic, IPA Font License, see fonts/) is embedded
-// in the binary and subset into each PDF, so rendering needs nothing but
-// the repository.
+// A letter is rendered twice, with the same text:
+//
+//   - as a Word file (.docx, RenderWord), the file to upload to Japan
+//     Post's e内容証明, which takes Word files only (docx.go says which of
+//     its document rules are encoded and where they come from);
+//   - as a PDF (Render), for the records and for printing, laid out as
+//     content-certified mail at a post-office counter requires of a
+//     horizontal text: at most 20 characters a line and 26 lines a page.
+//     The Japanese font (IPAexGothic, IPA Font License, see fonts/) is
+//     embedded in the binary and subset into each PDF, so rendering needs
+//     nothing but the repository.
 //
 // The package is pure: no I/O beyond the embedded font.
 package letters
@@ -23,6 +28,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/signintech/gopdf"
@@ -109,8 +115,8 @@ func (c CeaseAndDesist) Validate() error {
 	}
 	for _, f := range []string{c.Reference, c.To.Name, c.To.Representative, c.To.PostalCode, c.To.Address, c.From.Name,
 		c.From.Representative, c.From.PostalCode, c.From.Address, c.From.Department, c.From.Phone, c.Data, c.Evidence} {
-		if !utf8.ValidString(f) || strings.ContainsAny(f, "\r\n\t\x00") {
-			errs = append(errs, errors.New("fields must be single-line UTF-8 text"))
+		if !utf8.ValidString(f) || strings.IndexFunc(f, unprintable) >= 0 {
+			errs = append(errs, errors.New("fields must be single-line UTF-8 text without control characters"))
 			break
 		}
 	}
@@ -167,6 +173,12 @@ func (c CeaseAndDesist) Paragraphs() []string {
 	return append(p, contact, "", "　　　　　　　　　　　　以上")
 }
 
+// unprintable reports control characters (line breaks and tabs included)
+// and the two noncharacters XML 1.0 cannot carry.
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || r == 0xFFFE || r == 0xFFFF
+}
+
 func postal(code string) string {
 	if code == "" {
 		return ""
@@ -195,6 +207,12 @@ var jst = time.FixedZone("JST", 9*3600)
 // ending one with an opening bracket (禁則処理: the character moves to the
 // next line).
 func Layout(paragraphs []string) []string {
+	return layout(paragraphs, CharsPerLine)
+}
+
+// layout wraps paragraphs into lines of at most width characters, with the
+// line-breaking rules of Layout.
+func layout(paragraphs []string, width int) []string {
 	var lines []string
 	for _, p := range paragraphs {
 		r := []rune(p)
@@ -203,7 +221,7 @@ func Layout(paragraphs []string) []string {
 			continue
 		}
 		for len(r) > 0 {
-			n := min(CharsPerLine, len(r))
+			n := min(width, len(r))
 			if n < len(r) {
 				// Push characters to the next line while it would start
 				// with a forbidden one, or this one end with one.
