@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -282,13 +283,14 @@ func TestSendNotices_OneRecipientPerMessageEachOnce(t *testing.T) {
 	}
 	require.Zero(t, w.sb.Stats().EmailTotals.Duplicates)
 	// Progress is recorded before each request, with the request in
-	// flight, and the server has each record before the request goes out.
+	// flight, and the server has each record before the request goes out;
+	// the outcome of one request is recorded with the start of the next.
 	require.Equal(t, []activities.ChunkProgress{
-		{Next: 0, InFlight: 500},
-		{Next: 500, Sent: 450, NoAddress: 50, Requests: 1, InFlight: 500},
-		{Next: 1000, Sent: 900, NoAddress: 100, Requests: 2, InFlight: 300},
+		{Next: 0, InFlight: []int{0}},
+		{Next: 500, Sent: 450, NoAddress: 50, Requests: 1, InFlight: []int{500}},
+		{Next: 1000, Sent: 900, NoAddress: 100, Requests: 2, InFlight: []int{1000}},
 		{Next: 1300, Sent: 1170, NoAddress: 130, Requests: 3},
-	}, slices.Compact(hb.recorded))
+	}, slices.CompactFunc(hb.recorded, func(a, b activities.ChunkProgress) bool { return reflect.DeepEqual(a, b) }))
 }
 
 // A worker that died mid-chunk: the retry starts from the last progress
@@ -309,6 +311,84 @@ func TestSendNotices_ResumesFromTheHeartbeatWithoutResending(t *testing.T) {
 	require.Equal(t, 1, counts["R00501"])
 }
 
+// Lanes: several requests in flight at once, handed out in order. No
+// request goes out before the server's latest record lists it as in
+// flight, everyone gets the notice once, and there is at most one record
+// per request plus one per lane (its first request; records wanted at
+// the same time are shared).
+func TestSendNotices_LanesRecordEveryRequestBeforeItGoesOut(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 5000)
+	c := prepare(t, n, seed004Request(t, list)).Content
+	hb := &heartbeats{}
+	n.Heartbeats = hb
+	checked := &inFlightChecked{Mailer: n.Mail, hb: hb, batch: 500}
+	n.Mail = checked
+	in := chunkOf(c, 0, 5000)
+	in.Lanes = 4
+	p, err := sendChunk(t, n, in, nil)
+	require.NoError(t, err)
+	require.Equal(t, activities.ChunkProgress{Next: 5000, Sent: 4500, NoAddress: 500, Requests: 10}, p)
+	require.Empty(t, checked.unrecorded, "requests sent before the server had them in flight")
+	counts := perRecipient(w.sb.Outbox())
+	require.Len(t, counts, 4500)
+	for id, k := range counts {
+		require.Equal(t, 1, k, "%s received %d notices", id, k)
+	}
+	require.LessOrEqual(t, len(hb.recorded), 10+4)
+	require.Equal(t, p, hb.recorded[len(hb.recorded)-1], "the last record has every request done, none in flight")
+}
+
+// inFlightChecked checks, for every request, that the latest progress
+// recorded lists the request as in flight.
+type inFlightChecked struct {
+	activities.Mailer
+	hb         *heartbeats
+	batch      int
+	mu         sync.Mutex
+	unrecorded []int
+}
+
+func (m *inFlightChecked) Send(ctx context.Context, mail *sgmail.SGMailV3) (string, error) {
+	n, err := recipients.ParseRecipientID(mail.Personalizations[0].CustomArgs[activities.ArgRecipientID])
+	if err != nil {
+		return "", err
+	}
+	at := (n - 1) / m.batch * m.batch
+	m.hb.mu.Lock()
+	last := m.hb.recorded[len(m.hb.recorded)-1]
+	m.hb.mu.Unlock()
+	if !slices.Contains(last.InFlight, at) {
+		m.mu.Lock()
+		m.unrecorded = append(m.unrecorded, at)
+		m.mu.Unlock()
+	}
+	return m.Mailer.Send(ctx, mail)
+}
+
+// A retry after requests finished out of order: the requests done are
+// skipped, the one in flight is sent again (and counted), the one never
+// started is sent.
+func TestSendNotices_ResumesAroundRequestsDoneOutOfOrder(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 1500)
+	c := prepare(t, n, seed004Request(t, list)).Content
+	in := chunkOf(c, 0, 1500)
+	in.Lanes = 2
+	p, err := sendChunk(t, n, in, func(env *testsuite.TestActivityEnvironment) {
+		env.SetHeartbeatDetails(activities.ChunkProgress{Next: 0, Sent: 450, NoAddress: 50, Requests: 1, Ahead: []int{1000}, InFlight: []int{500}})
+	})
+	require.NoError(t, err)
+	require.Equal(t, activities.ChunkProgress{Next: 1500, Sent: 1350, NoAddress: 150, Requests: 3, Resent: 500}, p)
+	counts := perRecipient(w.sb.Outbox())
+	require.Len(t, counts, 900, "recipients 1-1000 (less those without an address), not 1001-1500")
+	require.Equal(t, 1, counts["R00001"])
+	require.Equal(t, 1, counts["R00501"])
+	require.Zero(t, counts["R01001"])
+}
+
 // A worker that died during a request: its outcome is unknown, so the
 // request is sent again and counted as possibly received twice.
 func TestSendNotices_RequestOfUnknownOutcomeIsResentAndCounted(t *testing.T) {
@@ -317,7 +397,7 @@ func TestSendNotices_RequestOfUnknownOutcomeIsResentAndCounted(t *testing.T) {
 	list := w.list(t, 1000)
 	c := prepare(t, n, seed004Request(t, list)).Content
 	p, err := sendChunk(t, n, chunkOf(c, 0, 1000), func(env *testsuite.TestActivityEnvironment) {
-		env.SetHeartbeatDetails(activities.ChunkProgress{Next: 500, Sent: 450, NoAddress: 50, Requests: 1, InFlight: 500})
+		env.SetHeartbeatDetails(activities.ChunkProgress{Next: 500, Sent: 450, NoAddress: 50, Requests: 1, InFlight: []int{500}})
 	})
 	require.NoError(t, err)
 	require.Equal(t, activities.ChunkProgress{Next: 1000, Sent: 900, NoAddress: 100, Requests: 2, Resent: 500}, p)
@@ -366,12 +446,14 @@ func TestSendNotices_StopHaltsBetweenRequests(t *testing.T) {
 	require.NoError(t, appErr.Details(&p))
 	require.Equal(t, activities.ChunkProgress{Next: 500, Sent: 450, NoAddress: 50, Requests: 1}, p)
 	require.Len(t, w.sb.Outbox(), 450, "nothing was sent after the stop")
-	require.Equal(t, activities.ChunkProgress{Next: 0, InFlight: 500}, hb.recorded[0], "the request is recorded before it goes out")
+	require.Equal(t, activities.ChunkProgress{Next: 0, InFlight: []int{0}}, hb.recorded[0], "the request is recorded before it goes out")
 	require.Equal(t, p, hb.recorded[len(hb.recorded)-1], "stopped between requests: nothing in flight")
 }
 
-// A list changed after approval is refused before the next request: the
-// list must still hash to the approved SHA-256.
+// A list changed after approval is refused at the next read: the list
+// must still hash to the approved SHA-256. (The request read and verified
+// before the change, prepared while the first was in flight, goes out:
+// its recipients are the approved list's.)
 func TestSendNotices_AListChangedMidSendIsRefused(t *testing.T) {
 	w := newWorld(t)
 	n := w.notices(t)
@@ -393,7 +475,7 @@ func TestSendNotices_AListChangedMidSendIsRefused(t *testing.T) {
 	require.True(t, errors.As(err, &appErr), "got %v", err)
 	require.Equal(t, activities.ErrTypeListTampered, appErr.Type())
 	require.True(t, appErr.NonRetryable())
-	require.Len(t, w.sb.Outbox(), 450, "only the first request, before the change, went out")
+	require.Len(t, w.sb.Outbox(), 900, "only the requests read before the change went out")
 	require.Zero(t, w.sb.Stats().Email["attacker@evil.example"].Messages)
 }
 
@@ -441,12 +523,12 @@ func TestSendNotices_ProviderFailuresAreClassified(t *testing.T) {
 		err          error
 		retryDelay   time.Duration
 		nonRetryable bool
-		inFlight     int
+		inFlight     []int
 	}{
-		{"429", rateLimited, 7 * time.Second, false, 0},
-		{"refused (4xx)", temporal.NewNonRetryableApplicationError("sendgrid refused the mail: HTTP 400", activities.ErrTypeRejected, nil), 0, true, 0},
-		{"5xx", errors.New("sendgrid mail send: server error 503"), 0, false, 0},
-		{"no answer", noAnswer, 0, false, 500},
+		{"429", rateLimited, 7 * time.Second, false, nil},
+		{"refused (4xx)", temporal.NewNonRetryableApplicationError("sendgrid refused the mail: HTTP 400", activities.ErrTypeRejected, nil), 0, true, nil},
+		{"5xx", errors.New("sendgrid mail send: server error 503"), 0, false, nil},
+		{"no answer", noAnswer, 0, false, []int{0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,7 +26,7 @@ var (
 // Defaults of BroadcastInput.
 const (
 	defaultConcurrency     = 4
-	defaultBatchesPerChunk = 20
+	defaultBatchesPerChunk = 100
 	defaultBounceWindow    = 72 * time.Hour
 	defaultRemindEvery     = 24 * time.Hour
 	defaultHistoryLimit    = 2000
@@ -157,13 +158,9 @@ func (b *broadcast) run(ctx workflow.Context) (BroadcastStatus, error) {
 func (b *broadcast) concurrency() int { return positive(b.in.Concurrency, defaultConcurrency) }
 func (b *broadcast) batchSize() int   { return b.in.Policy.EffectiveBatchSize() }
 
-// chunkSize is BatchesPerChunk requests, or fewer for a short list: at
-// least four chunks per concurrent slot, so the last chunks do not run
-// alone while the other slots idle.
+// chunkSize is BatchesPerChunk requests.
 func (b *broadcast) chunkSize() int {
-	requests := (b.status.Progress.Total + b.batchSize() - 1) / b.batchSize()
-	perChunk := min(positive(b.in.BatchesPerChunk, defaultBatchesPerChunk), max(1, requests/(4*b.concurrency())))
-	return b.batchSize() * perChunk
+	return b.batchSize() * positive(b.in.BatchesPerChunk, defaultBatchesPerChunk)
 }
 
 func (b *broadcast) historyLimit() int                  { return positive(b.in.HistoryLimit, defaultHistoryLimit) }
@@ -250,11 +247,14 @@ func (b *broadcast) noteRevisionResult(fp string) {
 	}
 }
 
-// send keeps up to Concurrency chunks in flight until every recipient is
-// dealt with, the broadcast is paused or stopped, or history is long.
+// send runs one chunk after another until every recipient is dealt with,
+// the broadcast is paused or stopped, or history is long. A chunk keeps
+// Concurrency requests in flight itself: handing them out one at a time
+// to whichever lane is free keeps every lane busy to the chunk's end,
+// which chunks run side by side could not (the last ones ran alone).
 func (b *broadcast) send(ctx workflow.Context) {
 	for b.status.State == BroadcastSending {
-		for len(b.running) < b.concurrency() && !b.needsContinueAsNew(ctx) {
+		for len(b.running) == 0 && !b.needsContinueAsNew(ctx) {
 			r, ok := b.nextRange()
 			if !ok {
 				break
@@ -306,7 +306,7 @@ func (b *broadcast) startChunk(ctx workflow.Context, r Range) {
 		},
 	})
 	fut := workflow.ExecuteActivity(actx, noticeActs.SendNotices, activities.SendChunk{
-		BroadcastID: b.status.BroadcastID, Start: r.Start, End: r.End, BatchSize: b.batchSize(),
+		BroadcastID: b.status.BroadcastID, Start: r.Start, End: r.End, BatchSize: b.batchSize(), Lanes: b.concurrency(),
 		Content: *b.content, Approved: b.approvedFingerprint(),
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
@@ -340,9 +340,8 @@ func (b *broadcast) finishChunk(ctx workflow.Context, id int, r Range, p activit
 	var partial activities.ChunkProgress
 	if progressOf(err, &partial) && partial.Next >= r.Start && partial.Next <= r.End {
 		b.account(r, partial)
-		r.Start = partial.Next
-	}
-	if r.Start < r.End {
+		b.pending = append(b.pending, b.unsent(r, partial)...)
+	} else {
 		b.pending = append(b.pending, r)
 	}
 	if b.status.State == BroadcastSending {
@@ -358,13 +357,36 @@ func (b *broadcast) finishChunk(ctx workflow.Context, id int, r Range, p activit
 // account adds a chunk's (partial) progress, which counts from r.Start.
 func (b *broadcast) account(r Range, p activities.ChunkProgress) {
 	pr := &b.status.Progress
-	pr.Done += p.Next - r.Start
+	pr.Done += p.Dealt(r.Start, r.End, b.batchSize())
 	pr.Sent += p.Sent
 	pr.NoAddress += p.NoAddress
 	pr.Invalid += p.Invalid
 	pr.Duplicates += p.Duplicates
 	pr.Requests += p.Requests
 	pr.Resent += p.Resent
+}
+
+// unsent returns the parts of r a chunk stopped at p has not dealt with:
+// from p.Next to r.End, less the requests done ahead of p.Next (requests
+// in flight at once finish out of order).
+func (b *broadcast) unsent(r Range, p activities.ChunkProgress) []Range {
+	ahead := slices.Clone(p.Ahead)
+	slices.Sort(ahead)
+	var out []Range
+	at := p.Next
+	for _, a := range ahead {
+		if a < at || a >= r.End {
+			continue
+		}
+		if a > at {
+			out = append(out, Range{Start: at, End: a})
+		}
+		at = min(a+b.batchSize(), r.End)
+	}
+	if at < r.End {
+		out = append(out, Range{Start: at, End: r.End})
+	}
+	return out
 }
 
 // progressOf extracts a chunk's progress from its failure: the details of

@@ -62,9 +62,10 @@ type BroadcastInput struct {
 	// MailTaskQueue runs the e-mail activities; empty means
 	// MailTaskQueue(the workflow's task queue).
 	MailTaskQueue string `json:"mail_task_queue,omitempty"`
-	// Concurrency is how many chunks are sent at once (default 4);
-	// BatchesPerChunk how many requests one chunk activity sends (default
-	// 20).
+	// Concurrency is how many requests are in flight at once (default 4):
+	// the lanes of the chunk being sent. BatchesPerChunk is how many
+	// requests one chunk activity sends (default 100); chunks run one
+	// after another.
 	Concurrency     int `json:"concurrency,omitempty"`
 	BatchesPerChunk int `json:"batches_per_chunk,omitempty"`
 	// BounceWindow is how long bounces are awaited after the last batch

@@ -347,12 +347,12 @@ func TestBroadcast_RefusedContentCannotBeApprovedUntilRevised(t *testing.T) {
 func TestBroadcast_PauseHaltsSendingAndResumeSendsTheRestOnce(t *testing.T) {
 	env := broadcastEnv()
 	f := newFakeNotices()
-	in := seed004(2000) // 4 chunks of 500, 2 at a time
+	in := seed004(2000) // 4 chunks of one request of 500, one after another
 	released := make(chan struct{})
 	var gateMu sync.Mutex
 	resumed := false
-	// Every chunk but the first is still in flight when the pause comes:
-	// it stops before its first request. Chunks started on resume send.
+	// The second chunk is in flight when the pause comes: it stops before
+	// its first request. Chunks started on resume send.
 	f.gate = func(c activities.SendChunk) bool {
 		gateMu.Lock()
 		after := resumed
@@ -500,6 +500,55 @@ func TestBroadcast_SendingFailurePausesAndResumeContinuesFromTheProgress(t *test
 	require.Equal(t, 700, paused.Progress.Sent)
 	require.Equal(t, 1300, st.Progress.Sent)
 	f.sentOnce(t, 1300)
+}
+
+// A chunk refused for good after requests finished out of order (the
+// last one done, the first two not): resuming sends exactly the requests
+// not done.
+func TestBroadcast_ResumeSkipsRequestsDoneOutOfOrder(t *testing.T) {
+	env := broadcastEnv()
+	f := newFakeNotices()
+	in := seed004(1500)
+	in.BatchesPerChunk = 3 // one chunk of three requests, two in flight
+	var failOnce sync.Once
+	lanes := 0
+	env.OnActivity(notices.SendNotices, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, c activities.SendChunk) (activities.ChunkProgress, error) {
+			var refused error
+			failOnce.Do(func() {
+				f.mu.Lock()
+				lanes = c.Lanes
+				for i := 1000; i < 1500; i++ {
+					f.sends[i]++
+				}
+				f.mu.Unlock()
+				p := activities.ChunkProgress{Next: 0, Sent: 500, Requests: 1, Ahead: []int{1000}}
+				refused = temporal.NewNonRetryableApplicationError("sendgrid refused the mail: HTTP 400", activities.ErrTypeRejected, nil, p)
+			})
+			if refused != nil {
+				return activities.ChunkProgress{}, refused
+			}
+			return f.send(ctx, c)
+		})
+	f.register(env)
+	var paused workflows.BroadcastStatus
+	var resume *outcome
+	env.RegisterDelayedCallback(func() { approveAll(t, env) }, time.Minute)
+	env.RegisterDelayedCallback(func() { paused = queryBroadcast(t, env) }, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		resume = update(env, workflows.UpdateResumeBroadcast, workflows.BroadcastControl{By: "U_OPS", Reason: "fixed"})
+	}, 2*time.Hour)
+
+	env.ExecuteWorkflow(workflows.Broadcast, in)
+
+	st := result(t, env)
+	resume.ok(t)
+	require.Equal(t, 2, lanes, "Concurrency requests in flight")
+	require.Equal(t, workflows.BroadcastPaused, paused.State)
+	require.Equal(t, 500, paused.Progress.Done)
+	require.Equal(t, 1500, st.Progress.Sent)
+	require.Equal(t, 1500, st.Progress.Done)
+	f.sentOnce(t, 1500)
 }
 
 // Bounces count once per recipient; people the notice cannot reach
