@@ -67,8 +67,13 @@ type IncidentInput struct {
 	// WrongRecipients are the people who received data they should not have
 	// (the recall list). Nil when the runbook recalls nothing.
 	WrongRecipients *recipients.ListRef `json:"wrong_recipients,omitempty"`
-	DeclaredBy      string              `json:"declared_by"`
-	DeclaredAt      time.Time           `json:"declared_at"`
+	// Affected is everyone whose data leaked: the list a broadcast
+	// (start_broadcast) and the daily report's affected audience go to.
+	// Nil takes WrongRecipients (seed 003: the people whose addresses were
+	// exposed are the ones who received them).
+	Affected   *recipients.ListRef `json:"affected,omitempty"`
+	DeclaredBy string              `json:"declared_by"`
+	DeclaredAt time.Time           `json:"declared_at"`
 	// SlackChannel is the incident's Slack channel (where it was declared);
 	// empty when declared from the CLI without --slack-channel.
 	SlackChannel string `json:"slack_channel,omitempty"`
@@ -115,6 +120,10 @@ type IncidentStatus struct {
 	Obligations []ObligationSummary `json:"obligations"`
 	Tasks       []TaskStatus        `json:"tasks"`
 	Prevention  *PreventionStatus   `json:"prevention,omitempty"`
+	// Broadcasts (notices and daily reports to the affected) and broker
+	// demands, as their workflows last reported: states and counts only.
+	Broadcasts    []BroadcastRef    `json:"broadcasts"`
+	BrokerDemands []BrokerDemandRef `json:"broker_demands"`
 }
 
 // RecallCounts are exact counts over every wrong recipient.
@@ -318,4 +327,10 @@ type FactsChange struct {
 	Facts  Facts  `json:"facts"`
 	Reason string `json:"reason"`
 	By     string `json:"by"`
+	// UnauthorizedPurposeFoundAt is when the unauthorized purpose was
+	// found, when this change sets Facts.Unauthorized: the regimes' clock
+	// that depends on it (APPI: 30 → 60 days) runs from it. Zero means
+	// the time of the update; it may be neither in the future nor before
+	// the organisation became aware.
+	UnauthorizedPurposeFoundAt time.Time `json:"unauthorized_purpose_found_at,omitzero"`
 }
