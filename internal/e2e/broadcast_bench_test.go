@@ -58,7 +58,7 @@ const (
 // whichever side of the comparison runs longer (it does more of that work
 // within its window), and could not keep up with a million.
 const benchScenario = `
-sendgrid_events: false
+sendgrid_events: none
 email:
   default: {persona: ignore}
 `

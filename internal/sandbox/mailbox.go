@@ -67,7 +67,10 @@ func (s *Sandbox) mailbox(ctx context.Context, m OutboxMessage, addr string, slo
 		}
 		return ev
 	}
-	processed := event("processed", nil)
+	events := []map[string]any{event("processed", nil)}
+	if s.scenario.sgEvents == SendGridEventsBounces {
+		events = nil // only the bounce or drop below
+	}
 	var last map[string]any
 	switch p.Name {
 	case PersonaBounce:
@@ -78,8 +81,8 @@ func (s *Sandbox) mailbox(ctx context.Context, m OutboxMessage, addr string, slo
 	default:
 		last = event("delivered", map[string]any{"response": "250 2.0.0 OK", "tls": 1, "ip": "192.0.2.10"})
 	}
-	if !s.scenario.noEvents {
-		s.postEvents(ctx, m.MessageID, []map[string]any{processed, last})
+	if s.scenario.postsEvents(p) {
+		s.postEvents(ctx, m.MessageID, append(events, last))
 	}
 	s.updateEmail(addr, func(st *EmailStats) { st.count(p) })
 	if !p.acts() {

@@ -26,6 +26,7 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"bad duration", "email:\n  default:\n    persona: click\n    delay: soon\n", []string{"s.yaml:4:12: email.default.delay: expected a duration"}},
 		{"negative delay", "phone:\n  default:\n    persona: press1\n    delay: -1s\n", []string{"phone.default.delay: must not be negative"}},
 		{"negative time scale", "time_scale: -2\n", []string{"s.yaml:1:13: time_scale: must not be negative"}},
+		{"unknown event webhook setting", "sendgrid_events: some\n", []string{"s.yaml:1:18: sendgrid_events: unknown value \"some\""}},
 		{"unknown slack user in group", "slack:\n  users:\n    - id: U1\n  groups:\n    - id: S1\n      users: [U1, U2]\n", []string{"s.yaml:6:19: slack.groups[0].users[1]: unknown user \"U2\""}},
 		{"duplicate slack user", "slack:\n  users:\n    - id: U1\n    - id: U1\n", []string{"slack.users[1].id: user \"U1\" appears twice"}},
 		{"channel member unknown", "slack:\n  channels:\n    - id: C1\n      members: [UX]\n", []string{"slack.channels[0].members[0]: unknown user \"UX\""}},

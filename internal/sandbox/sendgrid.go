@@ -387,7 +387,7 @@ func (s *Sandbox) acceptMail(msgs []OutboxMessage) {
 				st.Duplicates++
 				s.emailTotals.Duplicates++
 			}
-			if s.scenario.noEvents && !p.acts() {
+			if !s.scenario.postsEvents(p) && !p.acts() {
 				// No event to post and nothing to do: delivered at once.
 				st.count(p)
 				continue

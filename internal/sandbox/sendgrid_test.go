@@ -463,32 +463,48 @@ func TestCloseStopsWaitingRecipients(t *testing.T) {
 	assert.Empty(t, e.eventsFor("c@example.jp"))
 }
 
-// An account without an event webhook (sendgrid_events: false): mails are
-// accepted and counted as delivered, nothing is posted to the engine, and
+// What the event webhook posts (sendgrid_events): every event, only
+// bounces and drops, or nothing. Outcomes are counted either way, and
 // people who click still click.
-func TestNoEventWebhook(t *testing.T) {
-	e := newFakeEngine(t)
-	off := false
-	sb, url := newTestSandbox(t, e, Config{Scenario: Scenario{SendGridEvents: &off, Email: PersonaTable{
-		Default:    PersonaSpec{Persona: PersonaIgnore},
-		Recipients: []PersonaRule{{Match: "c@example.jp", Persona: PersonaClick}, {Match: "b@example.jp", Persona: PersonaBounce}},
-	}}})
-	resp := sendMail(t, url, SendGridAPIKey, mail.GetRequestBody(notice(e.URL(), "a@example.jp", "b@example.jp", "c@example.jp")))
-	require.Equal(t, http.StatusAccepted, resp.StatusCode)
-	eventually(t, "the click", func() bool { return sb.Stats().Email["c@example.jp"].Confirmed == 1 })
-	sb.Close()
-	st := sb.Stats()
-	assert.Equal(t, EmailStats{Persona: PersonaIgnore, Messages: 1, Delivered: 1}, st.Email["a@example.jp"])
-	assert.Equal(t, EmailStats{Persona: PersonaBounce, Messages: 1, Bounced: 1}, st.Email["b@example.jp"])
-	assert.Equal(t, 1, st.Email["c@example.jp"].Delivered)
-	assert.Zero(t, st.EmailTotals.WebhookPosts)
-	for _, a := range []string{"a@example.jp", "b@example.jp", "c@example.jp"} {
-		assert.Empty(t, e.eventsFor(a))
+func TestEventWebhookSettings(t *testing.T) {
+	tests := []struct {
+		events              string
+		wantA, wantB, wantC []string
+		wantPosts           int
+	}{
+		{"", []string{"processed", "delivered"}, []string{"processed", "bounce"}, []string{"processed", "delivered"}, 3},
+		{SendGridEventsBounces, nil, []string{"bounce"}, nil, 1},
+		{SendGridEventsNone, nil, nil, nil, 0},
 	}
+	for _, tt := range tests {
+		t.Run(tt.events, func(t *testing.T) {
+			e := newFakeEngine(t)
+			sb, url := newTestSandbox(t, e, Config{Scenario: Scenario{SendGridEvents: tt.events, Email: PersonaTable{
+				Default:    PersonaSpec{Persona: PersonaIgnore},
+				Recipients: []PersonaRule{{Match: "c@example.jp", Persona: PersonaClick}, {Match: "b@example.jp", Persona: PersonaBounce}},
+			}}})
+			resp := sendMail(t, url, SendGridAPIKey, mail.GetRequestBody(notice(e.URL(), "a@example.jp", "b@example.jp", "c@example.jp")))
+			require.Equal(t, http.StatusAccepted, resp.StatusCode)
+			eventually(t, "the click", func() bool { return sb.Stats().Email["c@example.jp"].Confirmed == 1 })
+			eventually(t, "every outcome", func() bool {
+				st := sb.Stats().Email
+				return st["a@example.jp"].Delivered+st["b@example.jp"].Bounced == 2
+			})
+			sb.Close()
+			st := sb.Stats()
+			assert.Equal(t, EmailStats{Persona: PersonaIgnore, Messages: 1, Delivered: 1}, st.Email["a@example.jp"])
+			assert.Equal(t, EmailStats{Persona: PersonaBounce, Messages: 1, Bounced: 1}, st.Email["b@example.jp"])
+			assert.Equal(t, 1, st.Email["c@example.jp"].Delivered)
+			assert.Equal(t, tt.wantPosts, st.EmailTotals.WebhookPosts)
+			assert.Equal(t, tt.wantA, e.eventsFor("a@example.jp"))
+			assert.Equal(t, tt.wantB, e.eventsFor("b@example.jp"))
+			assert.Equal(t, tt.wantC, e.eventsFor("c@example.jp"))
 
-	// The totals alone, without the per-address maps.
-	var totals Stats
-	getJSON(t, url+"/sim/stats?totals=1", &totals)
-	assert.Equal(t, st.EmailTotals, totals.EmailTotals)
-	assert.Empty(t, totals.Email)
+			// The totals alone, without the per-address maps.
+			var totals Stats
+			getJSON(t, url+"/sim/stats?totals=1", &totals)
+			assert.Equal(t, st.EmailTotals, totals.EmailTotals)
+			assert.Empty(t, totals.Email)
+		})
+	}
 }
