@@ -76,7 +76,21 @@ type IncidentView struct {
 	// Unreachable lists recipients needing a human (opaque IDs), each with
 	// its Recall workflow ID, for the phone-confirmed and close buttons.
 	Unreachable []RecipientView
-	UpdatedAt   time.Time
+	// Notices are the incident's broadcasts and broker demands: states
+	// and counts, never names or addresses.
+	Notices   []NoticeView
+	UpdatedAt time.Time
+}
+
+// NoticeView is one broadcast (a notice or a daily report to everyone
+// affected) or one broker demand, as the incident message lists it.
+type NoticeView struct {
+	WorkflowID string
+	// Label is e.g. "Notice 1 (ja)", "Daily report day 3", "Letter B001".
+	Label string
+	State string
+	// Sent and Total count a broadcast's notices (Total 0: a letter).
+	Sent, Total int
 }
 
 // RecallView is the recall counts with their day-over-day deltas.
@@ -171,6 +185,21 @@ func IncidentBlocks(v IncidentView) (fallback string, blocks []slack.Block) {
 	}
 	if open > MaxListed {
 		blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf("…and %d more open tasks", open-MaxListed))))
+	}
+	if len(v.Notices) > 0 {
+		var b strings.Builder
+		b.WriteString("*Notices and letters*")
+		start := max(0, len(v.Notices)-MaxListed)
+		if start > 0 {
+			fmt.Fprintf(&b, "\n…%d earlier", start)
+		}
+		for _, n := range v.Notices[start:] {
+			fmt.Fprintf(&b, "\n• %s — %s", n.Label, n.State)
+			if n.Total > 0 {
+				fmt.Fprintf(&b, " (sent %d/%d)", n.Sent, n.Total)
+			}
+		}
+		blocks = append(blocks, slack.NewSectionBlock(md(b.String()), nil, nil))
 	}
 	for k, r := range v.Unreachable {
 		if k >= MaxListed {

@@ -1,0 +1,29 @@
+package slackui_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/breachflow/breachflow/internal/slackui"
+)
+
+// The incident message lists the broadcasts and letters by label, state and
+// counts: the latest MaxListed, with a count of the earlier ones.
+func TestIncidentBlocks_ListNoticesAndLetters(t *testing.T) {
+	v := slackui.IncidentView{IncidentID: "INC-1", Title: "t", Phase: "monitoring"}
+	for k := range slackui.MaxListed + 2 {
+		v.Notices = append(v.Notices, slackui.NoticeView{WorkflowID: "INC-1/broadcast/x", Label: "Daily report", State: "done", Sent: k, Total: 100})
+	}
+	v.Notices = append(v.Notices, slackui.NoticeView{WorkflowID: "INC-1/broker/B001", Label: "Letter B001", State: "awaiting_mailing"})
+	_, blocks := slackui.IncidentBlocks(v)
+	js, err := json.Marshal(blocks)
+	require.NoError(t, err)
+	s := string(js)
+	require.Contains(t, s, "*Notices and letters*")
+	require.Contains(t, s, `…3 earlier`)
+	require.Contains(t, s, `• Daily report — done (sent 11/100)`)
+	require.Contains(t, s, `• Letter B001 — awaiting_mailing`)
+	require.NotContains(t, s, `awaiting_mailing (sent`)
+}
