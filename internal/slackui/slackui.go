@@ -28,6 +28,27 @@ const (
 	ActionPauseBroadcast   = "bf_pause_broadcast"   // -> pause on a Broadcast
 	ActionResumeBroadcast  = "bf_resume_broadcast"  // -> resume on a Broadcast
 	ActionStopBroadcast    = "bf_stop_broadcast"    // -> stop on a Broadcast
+
+	// ActionNotRequired opens a modal on an Obligation: the proposal that
+	// it is not required (-> propose_not_required), or, when one is open,
+	// its review (-> review_not_required).
+	ActionNotRequired = "bf_not_required"
+	// ActionPreventionReport opens a modal -> record_prevention_report on
+	// the Incident.
+	ActionPreventionReport = "bf_prevention_report"
+	// ActionUpdateFacts opens a modal -> update_facts on the Incident.
+	ActionUpdateFacts = "bf_update_facts"
+	// ActionSendNotices (with a confirmation dialog) -> start_broadcast on
+	// the Incident.
+	ActionSendNotices = "bf_send_notices"
+	// ActionAddBroker opens a modal -> add_broker_demand on the Incident.
+	ActionAddBroker = "bf_add_broker"
+	// ActionRecordMailing opens a modal -> record_mailing on a BrokerDemand.
+	ActionRecordMailing = "bf_record_mailing"
+	// ActionBrokerAnswer opens a modal -> record_broker_answer on a BrokerDemand.
+	ActionBrokerAnswer = "bf_broker_answer"
+	// ActionRecordEscalation opens a modal -> record_escalation on a BrokerDemand.
+	ActionRecordEscalation = "bf_record_escalation"
 )
 
 // Callback IDs of breachflow's modals.
@@ -35,6 +56,15 @@ const (
 	CallbackDeclare        = "bf_declare"
 	CallbackCloseRecipient = "bf_close_recipient"
 	CallbackRecordFiling   = "bf_record_filing"
+
+	CallbackProposeNotRequired = "bf_propose_not_required"
+	CallbackReviewNotRequired  = "bf_review_not_required"
+	CallbackPreventionReport   = "bf_prevention_report"
+	CallbackUpdateFacts        = "bf_update_facts"
+	CallbackAddBroker          = "bf_add_broker"
+	CallbackRecordMailing      = "bf_record_mailing"
+	CallbackBrokerAnswer       = "bf_broker_answer"
+	CallbackRecordEscalation   = "bf_record_escalation"
 )
 
 // ButtonValue is what a button carries: the workflow it acts on and the
@@ -78,8 +108,23 @@ type IncidentView struct {
 	Unreachable []RecipientView
 	// Notices are the incident's broadcasts and broker demands: states
 	// and counts, never names or addresses.
-	Notices   []NoticeView
-	UpdatedAt time.Time
+	Notices []NoticeView
+	// Prevention is the root-cause and prevention report the runbook's
+	// close phase promises; nil when it promises none.
+	Prevention *PreventionView
+	// CanSendNotices: the runbook has a broadcast phase and no notice is
+	// running, so the message offers "Send notices" (start_broadcast).
+	// CanAddBroker: the runbook has a broker_demands phase, so it offers
+	// "Add broker…" (add_broker_demand).
+	CanSendNotices, CanAddBroker bool
+	UpdatedAt                    time.Time
+}
+
+// PreventionView is the prevention report's due date and whether it is
+// recorded.
+type PreventionView struct {
+	Due      time.Time
+	Recorded bool
 }
 
 // NoticeView is one broadcast (a notice or a daily report to everyone
@@ -162,8 +207,10 @@ func IncidentBlocks(v IncidentView) (fallback string, blocks []slack.Block) {
 				break
 			}
 			if d.State == "pending" || d.State == "drafted" || d.State == "overdue" {
+				val := ButtonValue{WorkflowID: d.WorkflowID, Item: d.ObligationID}.Encode()
 				blocks = append(blocks, slack.NewActionBlock(fmt.Sprintf("filing_%d", k),
-					slack.NewButtonBlockElement(ActionRecordFiling, ButtonValue{WorkflowID: d.WorkflowID, Item: d.ObligationID}.Encode(), pt("Record filing: "+truncate(d.Label, 40)))))
+					slack.NewButtonBlockElement(ActionRecordFiling, val, pt("Record filing: "+truncate(d.Label, 40))),
+					slack.NewButtonBlockElement(ActionNotRequired, val, pt("Not required…"))))
 			}
 		}
 	}
@@ -213,10 +260,44 @@ func IncidentBlocks(v IncidentView) (fallback string, blocks []slack.Block) {
 				slack.NewButtonBlockElement(ActionPhoneConfirmed, val, pt("Confirmed by phone")).WithStyle(slack.StylePrimary),
 				slack.NewButtonBlockElement(ActionCloseRecipient, val, pt("Close with a reason…"))))
 	}
+	if p := v.Prevention; p != nil {
+		state := "not recorded yet"
+		if p.Recorded {
+			state = "recorded"
+		}
+		blocks = append(blocks, slack.NewSectionBlock(md(fmt.Sprintf("*Prevention report* — due %s (%s)", p.Due.In(jst).Format("2006-01-02 JST"), state)), nil, nil))
+	}
+	if acts := incidentActions(v, pt); len(acts) > 0 {
+		blocks = append(blocks, slack.NewActionBlock("incident", acts...))
+	}
 	if !v.UpdatedAt.IsZero() {
 		blocks = append(blocks, slack.NewContextBlock("", md("Updated "+v.UpdatedAt.In(jst).Format("2006-01-02 15:04 JST"))))
 	}
 	return fallback, blocks
+}
+
+// incidentActions are the incident-level buttons of an open incident:
+// update the facts, record the prevention report, send the notices, add
+// a broker demand.
+func incidentActions(v IncidentView, pt func(string) *slack.TextBlockObject) []slack.BlockElement {
+	if v.WorkflowID == "" || v.Phase == "closed" {
+		return nil
+	}
+	val := ButtonValue{WorkflowID: v.WorkflowID}.Encode()
+	out := []slack.BlockElement{slack.NewButtonBlockElement(ActionUpdateFacts, val, pt("Update facts…"))}
+	if p := v.Prevention; p != nil && !p.Recorded {
+		out = append(out, slack.NewButtonBlockElement(ActionPreventionReport, val, pt("Record prevention report…")))
+	}
+	if v.CanSendNotices {
+		out = append(out, slack.NewButtonBlockElement(ActionSendNotices, val, pt("Send notices")).WithConfirm(
+			slack.NewConfirmationBlockObject(pt("Send notices?"),
+				slack.NewTextBlockObject(slack.MarkdownType, "This starts the notice to everyone affected: a test send to the approvers, then their approval of the exact content and list. Nothing goes to the affected people before the approvals.", false, false),
+				pt("Start"), pt("Cancel"))))
+	}
+	if v.CanAddBroker {
+		out = append(out, slack.NewButtonBlockElement(ActionAddBroker, val, pt("Add broker…")))
+	}
+	return out
 }
 
 func delta(d int) string {

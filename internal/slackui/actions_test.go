@@ -1,0 +1,122 @@
+package slackui_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/breachflow/breachflow/internal/slackui"
+)
+
+// An open obligation offers "Record filing" and "Not required…", both on
+// the obligation's workflow; a filed or not-required one offers neither.
+func TestOpenObligationsOfferFilingAndNotRequired(t *testing.T) {
+	due := time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC)
+	v := slackui.IncidentView{IncidentID: "INC-1", WorkflowID: "INC-1", Phase: "closed", Deadlines: []slackui.DeadlineView{
+		{ObligationID: "JP-APPI/prompt", WorkflowID: "INC-1/obligation/JP-APPI/prompt", Label: "prompt", Due: due, State: "filed"},
+		{ObligationID: "JP-APPI/final", WorkflowID: "INC-1/obligation/JP-APPI/final", Label: "final", Due: due, State: "overdue"},
+		{ObligationID: "EU-GDPR/art33", WorkflowID: "INC-1/obligation/EU-GDPR/art33", Label: "art33", Due: due, State: "not_required"},
+	}}
+	_, blocks := slackui.IncidentBlocks(v)
+	ids, values := buttons(blocks)
+	if want := []string{slackui.ActionRecordFiling, slackui.ActionNotRequired}; !slices.Equal(ids, want) {
+		t.Fatalf("buttons %v, want %v", ids, want)
+	}
+	for _, val := range values {
+		if val.WorkflowID != "INC-1/obligation/JP-APPI/final" || val.Item != "JP-APPI/final" {
+			t.Errorf("button value %+v, want the overdue obligation", val)
+		}
+	}
+}
+
+// The incident-level buttons follow what the runbook offers and where the
+// incident stands; a closed incident offers none.
+func TestIncidentActionsFollowTheRunbookAndThePhase(t *testing.T) {
+	due := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		v    slackui.IncidentView
+		want []string
+	}{
+		{"a runbook with nothing more", slackui.IncidentView{Phase: "recall"},
+			[]string{slackui.ActionUpdateFacts}},
+		{"a prevention report due", slackui.IncidentView{Phase: "monitoring", Prevention: &slackui.PreventionView{Due: due}},
+			[]string{slackui.ActionUpdateFacts, slackui.ActionPreventionReport}},
+		{"the prevention report recorded", slackui.IncidentView{Phase: "monitoring", Prevention: &slackui.PreventionView{Due: due, Recorded: true}},
+			[]string{slackui.ActionUpdateFacts}},
+		{"notices and broker letters", slackui.IncidentView{Phase: "monitoring", CanSendNotices: true, CanAddBroker: true},
+			[]string{slackui.ActionUpdateFacts, slackui.ActionSendNotices, slackui.ActionAddBroker}},
+		{"closed", slackui.IncidentView{Phase: "closed", CanSendNotices: true, CanAddBroker: true, Prevention: &slackui.PreventionView{Due: due}},
+			nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.v.IncidentID, tt.v.WorkflowID = "INC-1", "INC-1"
+			_, blocks := slackui.IncidentBlocks(tt.v)
+			ids, values := buttons(blocks)
+			if !slices.Equal(ids, tt.want) {
+				t.Fatalf("buttons %v, want %v", ids, tt.want)
+			}
+			for _, val := range values {
+				if val.WorkflowID != "INC-1" {
+					t.Errorf("button value %+v, want the incident", val)
+				}
+			}
+		})
+	}
+}
+
+// "Send notices" asks for confirmation before anything starts.
+func TestSendNoticesAsksForConfirmation(t *testing.T) {
+	_, blocks := slackui.IncidentBlocks(slackui.IncidentView{IncidentID: "INC-1", WorkflowID: "INC-1", Phase: "monitoring", CanSendNotices: true})
+	for _, b := range blocks {
+		ab, ok := b.(*slack.ActionBlock)
+		if !ok {
+			continue
+		}
+		for _, e := range ab.Elements.ElementSet {
+			if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.ActionID == slackui.ActionSendNotices {
+				if btn.Confirm == nil {
+					t.Fatal("Send notices has no confirmation dialog")
+				}
+				return
+			}
+		}
+	}
+	t.Fatal("no Send notices button")
+}
+
+// A broker demand's notice carries the button of the step its state
+// awaits, naming the demand by its opaque ID only.
+func TestDemandNoticesOfferTheAwaitedStep(t *testing.T) {
+	tests := []struct {
+		state string
+		want  []string
+	}{
+		{"awaiting_mailing", []string{slackui.ActionRecordMailing}},
+		{"awaiting_answer", []string{slackui.ActionBrokerAnswer}},
+		{"escalation_pending", []string{slackui.ActionRecordEscalation}},
+		{"complied", nil},
+		{"escalated", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.state, func(t *testing.T) {
+			v := slackui.DemandView{IncidentID: "INC-1", DemandID: "B001", WorkflowID: "INC-1/broker/B001", State: tt.state}
+			fallback, blocks := slackui.DemandNoticeBlocks("[INC-1/broker/B001] Send the letter", v)
+			if fallback != "[INC-1/broker/B001] Send the letter" {
+				t.Errorf("fallback %q", fallback)
+			}
+			ids, values := buttons(blocks)
+			if !slices.Equal(ids, tt.want) {
+				t.Fatalf("buttons %v, want %v", ids, tt.want)
+			}
+			for _, val := range values {
+				if val != (slackui.ButtonValue{WorkflowID: "INC-1/broker/B001", Item: "B001"}) {
+					t.Errorf("button value %+v", val)
+				}
+			}
+		})
+	}
+}
