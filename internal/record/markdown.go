@@ -8,7 +8,7 @@ import (
 
 // Markdown is the record as a report for people: a summary, the facts,
 // the obligations and their filings, the containment tasks, the prevention
-// report, the recall, and the whole timeline, with times in TimeZone (UTC
+// report, the recall, the notices and letters, and the whole timeline, with times in TimeZone (UTC
 // when it cannot be loaded).
 func (r Record) Markdown() string {
 	loc, err := time.LoadLocation(r.TimeZone)
@@ -127,6 +127,8 @@ func (r Record) Markdown() string {
 			b.WriteString("\n")
 		}
 	}
+
+	r.noticesMarkdown(&b, at)
 
 	b.WriteString("## Timeline\n\n| time | who | what | subject | details |\n|---|---|---|---|---|\n")
 	for _, e := range r.Timeline {

@@ -109,6 +109,12 @@ type Record struct {
 	Tasks       []Task       `json:"tasks"`
 	Prevention  *Prevention  `json:"prevention_report,omitempty"`
 	Recall      *Recall      `json:"recall,omitempty"`
+	// Broadcasts (notices and daily reports to everyone affected) and
+	// BrokerDemands (cease-and-desist letters); absent when there were
+	// none (added in format 1 without a version change: readers of
+	// earlier records see nothing missing).
+	Broadcasts    []Broadcast    `json:"broadcasts,omitempty"`
+	BrokerDemands []BrokerDemand `json:"broker_demands,omitempty"`
 	// Timeline is every entry, oldest first.
 	Timeline []Entry `json:"timeline"`
 }
