@@ -57,9 +57,13 @@ func validateFile(path string) yamldoc.Diagnostics {
 
 // cmdRecipients checks a recipient list: counts, every duplicate and every
 // reject; exit 1 when any row was rejected.
-func cmdRecipients(ctx context.Context, _ *slog.Logger, args []string) error {
+func cmdRecipients(ctx context.Context, logger *slog.Logger, args []string) error {
 	if len(args) > 0 && args[0] == "put" {
 		return cmdRecipientsPut(ctx, args[1:])
+	}
+	if len(args) > 0 && args[0] != "check" && args[0] != "help" {
+		// starter recipients status|confirm|close: one recipient's recall.
+		return stepCommand(recipientNoun)(ctx, logger, args)
 	}
 	if len(args) == 0 || args[0] != "check" {
 		return exitError{2, "usage: starter recipients check FILE [--json] [--encoding auto|utf8|sjis]\n       starter recipients put FILE"}

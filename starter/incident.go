@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -29,7 +30,7 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 	unauthorized := fs.Bool("unauthorized", false, "the leak may have been done with an unauthorized purpose")
 	sensitive := fs.Bool("sensitive", false, "sensitive data, or data whose misuse may cause financial harm")
 	juris := fs.String("jurisdictions", "JP-APPI", "comma-separated regimes, e.g. JP-APPI,EU-GDPR")
-	by := fs.String("by", os.Getenv("USER"), "who declares the incident")
+	by := fs.String("by", defaultBy(), "who declares the incident")
 	id := fs.String("id", "", "incident ID (default: generated)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -133,78 +134,99 @@ func splitList(s string) []string {
 	return out
 }
 
-func cmdStatus(ctx context.Context, logger *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the status as JSON (stable field names)")
-	id, rest := firstArg(args)
-	if err := fs.Parse(rest); err != nil {
-		return exitError{code: 2}
+// statusVerb and closeVerb are top-level commands written as steps.
+var (
+	statusVerb = verb{
+		name: "status", args: []string{argIncident},
+		about: "show an incident: recall counts, facts, obligations, tasks, prevention report, broadcasts, broker demands",
+		define: func(fs *flag.FlagSet) func(*session, []string) (step, error) {
+			return func(_ *session, a []string) (step, error) {
+				return func(ctx context.Context, s *session) error {
+					st, err := incidents.Status(ctx, s.c, a[0])
+					if err != nil {
+						return err
+					}
+					return s.print(st, func(w io.Writer) { printStatus(w, st) })
+				}, nil
+			}
+		},
 	}
-	if id == "" {
-		if id = fs.Arg(0); id == "" {
-			return exitError{2, "usage: starter status INCIDENT_ID [--json]"}
-		}
+	closeVerb = verb{
+		name: "close", args: []string{argIncident}, update: true, flags: "--reason WHY",
+		about: "close an incident: its record (timeline, JSON and Markdown) is written (close_incident)",
+		define: func(fs *flag.FlagSet) func(*session, []string) (step, error) {
+			reason := fs.String("reason", "", "why it is closed")
+			return func(_ *session, a []string) (step, error) {
+				if err := required("reason", *reason); err != nil {
+					return nil, err
+				}
+				return func(ctx context.Context, s *session) error {
+					return update(ctx, s, workflows.IncidentWorkflowID(a[0]), workflows.UpdateCloseIncident,
+						workflows.CloseIncident{By: s.by, Reason: *reason}, printStatus)
+				}, nil
+			}
+		},
 	}
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return err
-	}
-	c, err := temporalx.Dial(cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	st, err := incidents.Status(ctx, c, id)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
-	}
-	printStatus(st)
-	return nil
-}
+)
 
-func printStatus(st workflows.IncidentStatus) {
-	r := st.Recall
-	fmt.Printf("%s  %s  runbook %s  phase %s\n", st.IncidentID, st.Title, st.Runbook, st.Phase)
-	if r.Total > 0 {
-		fmt.Printf("recall: asked %d/%d, confirmed by phone %d, by e-mail %d, confirmed %d, unreachable %d, closed by operator %d, pending %d\n",
-			r.Requested, r.Total, r.PhoneConfirmed, r.EmailConfirmed, r.Confirmed, r.Unreachable, r.ClosedByOperator, r.Pending)
-	}
-	if len(st.Unreachable) > 0 {
-		fmt.Printf("unreachable: %s\n", strings.Join(st.Unreachable, " "))
-	}
+func cmdStatus(ctx context.Context, logger *slog.Logger, args []string) error {
+	return stepCommand(noun{verbs: []verb{statusVerb}})(ctx, logger, append([]string{"status"}, args...))
 }
 
 func cmdClose(ctx context.Context, logger *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("close", flag.ContinueOnError)
-	by := fs.String("by", os.Getenv("USER"), "who closes the incident")
-	reason := fs.String("reason", "", "why it is closed")
-	id, rest := firstArg(args)
-	if err := fs.Parse(rest); err != nil {
-		return exitError{code: 2}
+	return stepCommand(noun{verbs: []verb{closeVerb}})(ctx, logger, append([]string{"close"}, args...))
+}
+
+func printStatus(w io.Writer, st workflows.IncidentStatus) {
+	r := st.Recall
+	fmt.Fprintf(w, "%s  %s  runbook %s  phase %s\n", st.IncidentID, st.Title, st.Runbook, st.Phase)
+	if r.Total > 0 {
+		fmt.Fprintf(w, "recall: asked %d/%d, confirmed by phone %d, by e-mail %d, confirmed %d, unreachable %d, closed by operator %d, pending %d\n",
+			r.Requested, r.Total, r.PhoneConfirmed, r.EmailConfirmed, r.Confirmed, r.Unreachable, r.ClosedByOperator, r.Pending)
 	}
-	if id == "" || *reason == "" {
-		return exitError{2, "usage: starter close INCIDENT_ID --reason WHY [--by WHO]"}
+	if len(st.Unreachable) > 0 {
+		fmt.Fprintf(w, "unreachable: %s\n", strings.Join(st.Unreachable, " "))
 	}
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return err
+	f := st.Facts
+	fmt.Fprintf(w, "facts: %d person(s), aware %s, unauthorized purpose %t, sensitive or financial %t, %s\n",
+		f.Persons, at(f.AwareAt), f.Unauthorized, f.SensitiveOrFinancial, strings.Join(f.Jurisdictions, ", "))
+	if len(st.Obligations) > 0 {
+		fmt.Fprintln(w, "obligations:")
+		printObligationList(w, st.Obligations)
 	}
-	c, err := temporalx.Dial(cfg, logger)
-	if err != nil {
-		return err
+	if len(st.Tasks) > 0 {
+		fmt.Fprintln(w, "tasks:")
+		for _, t := range st.Tasks {
+			state := "open, due " + at(t.Due)
+			if t.Done {
+				state = "done by " + t.DoneBy + " " + at(t.DoneAt)
+			}
+			fmt.Fprintf(w, "  %-20s %-10s %s  %s\n", t.ID, t.Owner, state, t.Title.En)
+		}
 	}
-	defer c.Close()
-	st, err := incidents.Close(ctx, c, id, *by, *reason)
-	if err != nil {
-		return err
+	if p := st.Prevention; p != nil {
+		if p.Report != nil {
+			fmt.Fprintf(w, "prevention report: recorded (%s, by %s)\n", p.Report.Reference, p.Report.By)
+		} else {
+			fmt.Fprintf(w, "prevention report: due %s\n", at(p.Due))
+		}
 	}
-	printStatus(st)
-	return nil
+	if len(st.Broadcasts) > 0 {
+		fmt.Fprintln(w, "broadcasts:")
+		for _, b := range st.Broadcasts {
+			fmt.Fprintf(w, "  %d  %-12s %-17s sent %d/%d, approvals %d/%d%s\n", b.N, b.Purpose, b.State, b.Sent, b.Total, b.Approvals, b.Quorum, prefixed(", could not start: ", b.StartError))
+		}
+	}
+	if len(st.BrokerDemands) > 0 {
+		fmt.Fprintln(w, "broker demands:")
+		for _, d := range st.BrokerDemands {
+			due := ""
+			if !d.AnswerDue.IsZero() && d.State == workflows.DemandAwaitingAnswer {
+				due = ", answer due " + at(d.AnswerDue)
+			}
+			fmt.Fprintf(w, "  %s  %s%s%s\n", d.DemandID, d.State, due, prefixed(", could not start: ", d.StartError))
+		}
+	}
 }
 
 // firstArg lets a positional argument come before the flags.

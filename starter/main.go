@@ -9,27 +9,48 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/breachflow/breachflow/internal/redact"
 )
 
-const usage = `usage: starter <command> [flags]
+const usageHead = `usage: starter <command> [flags]
 
 commands:
   start --runbook NAME|FILE --recipients FILE   declare an incident
-  status INCIDENT_ID [--json]                   show an incident's state
-  close INCIDENT_ID --by WHO --reason WHY       close an incident
+  status INCIDENT_ID [--json]                   show an incident: recall, facts, obligations, tasks, broadcasts, broker demands
+  close INCIDENT_ID --reason WHY [--by WHO]     close an incident
   validate FILE...                              check runbook and regime files
   recipients check FILE [--json]                check a recipient list
+  recipients put FILE                           store a recipient list, print its sha256:REF
   serve                                         serve webhooks, links and Slack
   sandbox [--scenario FILE]                     run the provider simulators
   search-attributes                             print the dev-server flags for our search attributes
   codec-server                                  serve payload decryption to the Temporal UI
   codec-key                                     print a new payload-encryption key
 
+human steps (each one a Temporal Update, refused with the workflow's reason and
+exit status 1; --by WHO, default cli:$USER, is recorded; --json prints the result;
+` + "`starter NOUN`" + ` explains a noun's steps):
+`
+
+const usageTail = `
 Configuration comes from the environment: see docs/ARCHITECTURE.md.
 `
+
+// usage lists every command; the human steps come from their table.
+func usage() string {
+	var b strings.Builder
+	b.WriteString(usageHead)
+	for _, n := range stepNouns {
+		for _, v := range n.verbs {
+			fmt.Fprintf(&b, "  %s\n", wrap(strings.TrimPrefix(n.line(v), "starter "), 78, "      "))
+		}
+	}
+	b.WriteString(usageTail)
+	return b.String()
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -42,7 +63,7 @@ func main() {
 func run(ctx context.Context, args []string) int {
 	logger := redact.NewJSONLogger(os.Stderr, slog.LevelInfo)
 	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(os.Stderr, usage())
 		return 2
 	}
 	cmds := map[string]func(context.Context, *slog.Logger, []string) error{
@@ -57,9 +78,16 @@ func run(ctx context.Context, args []string) int {
 		"codec-server":      cmdCodecServer,
 		"codec-key":         cmdCodecKey,
 	}
+	for _, n := range stepNouns {
+		cmds[n.name] = stepCommand(n)
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Print(usage())
+		return 0
+	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "starter: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(os.Stderr, "starter: unknown command %q\n\n%s", args[0], usage())
 		return 2
 	}
 	if err := cmd(ctx, logger, args[1:]); err != nil {

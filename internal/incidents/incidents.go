@@ -114,29 +114,20 @@ func Declare(ctx context.Context, c Starter, taskQueue string, d Declaration) (s
 }
 
 // Status queries an incident's current status.
-func Status(ctx context.Context, c client.Client, incidentID string) (workflows.IncidentStatus, error) {
+func Status(ctx context.Context, c Updater, incidentID string) (workflows.IncidentStatus, error) {
 	var st workflows.IncidentStatus
-	v, err := c.QueryWorkflow(ctx, workflows.IncidentWorkflowID(incidentID), "", workflows.QueryStatus)
-	if err != nil {
-		return st, fmt.Errorf("query incident %s: %w", incidentID, err)
-	}
-	if err := v.Get(&st); err != nil {
-		return st, fmt.Errorf("decode status of incident %s: %w", incidentID, err)
+	if err := Query(ctx, c, workflows.IncidentWorkflowID(incidentID), workflows.QueryStatus, &st); err != nil {
+		return st, fmt.Errorf("incident %s: %w", incidentID, err)
 	}
 	return st, nil
 }
 
 // Close closes an incident through its close update.
-func Close(ctx context.Context, c client.Client, incidentID, by, reason string) (workflows.IncidentStatus, error) {
+func Close(ctx context.Context, c Updater, incidentID, by, reason string) (workflows.IncidentStatus, error) {
 	var st workflows.IncidentStatus
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.IncidentWorkflowID(incidentID), UpdateName: workflows.UpdateCloseIncident,
-		Args: []any{workflows.CloseIncident{By: by, Reason: reason}}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
+	err := Update(ctx, c, workflows.IncidentWorkflowID(incidentID), workflows.UpdateCloseIncident,
+		workflows.CloseIncident{By: by, Reason: reason}, &st)
 	if err != nil {
-		return st, fmt.Errorf("close incident %s: %w", incidentID, err)
-	}
-	if err := h.Get(ctx, &st); err != nil {
 		return st, fmt.Errorf("close incident %s: %w", incidentID, err)
 	}
 	return st, nil

@@ -1,0 +1,92 @@
+package incidents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Updater sends Updates and Queries to workflows; client.Client
+// implements it.
+type Updater interface {
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error)
+}
+
+// Refused says a workflow did not apply an Update or answer a Query: its
+// validator (or handler) rejected the request, or there is no running
+// workflow of that ID. Nothing was changed. Reason is one line, as the
+// validator wrote it.
+type Refused struct {
+	WorkflowID string
+	Name       string // the Update or Query
+	Reason     string
+	err        error
+}
+
+func (r *Refused) Error() string { return r.Reason }
+
+// Unwrap returns the Temporal error behind the refusal.
+func (r *Refused) Unwrap() error { return r.err }
+
+// Update sends the Update name with arg to the workflow and waits until it
+// is applied; its result is decoded into result (nil to ignore it). A
+// rejection (validator, handler, or no such running workflow) is a
+// *Refused; a timeout of ctx is an error wrapping
+// client.WorkflowUpdateServiceTimeoutOrCanceledError or ctx's error.
+func Update(ctx context.Context, c Updater, workflowID, name string, arg, result any) error {
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, result)
+	}
+	if err != nil {
+		if r := refusal(workflowID, name, err); r != nil {
+			return r
+		}
+		return fmt.Errorf("update %s on %s: %w", name, workflowID, err)
+	}
+	return nil
+}
+
+// Query asks the workflow's query name and decodes the answer into result.
+// A workflow that does not exist is a *Refused.
+func Query(ctx context.Context, c Updater, workflowID, name string, result any) error {
+	v, err := c.QueryWorkflow(ctx, workflowID, "", name)
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return &Refused{WorkflowID: workflowID, Name: name, Reason: "there is no workflow " + workflowID + " (check the IDs)", err: err}
+		}
+		return fmt.Errorf("query %s on %s: %w", name, workflowID, err)
+	}
+	if err := v.Get(result); err != nil {
+		return fmt.Errorf("decode %s of %s: %w", name, workflowID, err)
+	}
+	return nil
+}
+
+// refusal turns a rejected Update into a Refused; nil for other errors
+// (connection, timeout), after which the Update may still be applied.
+func refusal(workflowID, name string, err error) *Refused {
+	var appErr *temporal.ApplicationError
+	var nf *serviceerror.NotFound
+	var canceled *temporal.CanceledError
+	switch {
+	case errors.As(err, &appErr):
+		return &Refused{WorkflowID: workflowID, Name: name, Reason: appErr.Message(), err: err}
+	case errors.As(err, &nf):
+		return &Refused{WorkflowID: workflowID, Name: name, err: err,
+			Reason: "there is no running workflow " + workflowID + " (it has ended, or the IDs are wrong)"}
+	case errors.As(err, &canceled):
+		return &Refused{WorkflowID: workflowID, Name: name, Reason: "the workflow was cancelled", err: err}
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+	"testing"
+)
+
+// runCLIErr runs the starter with args and returns its exit status and
+// what it printed on standard error.
+func runCLIErr(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	code := run(context.Background(), args)
+	w.Close()
+	os.Stderr = stderr
+	return code, <-done
+}
+
+// Every mistake on the command line is caught before anything is sent
+// (no Temporal server here): exit status 2, the problem and the usage.
+func TestHumanSteps_CommandLineMistakesExit2BeforeAnythingIsSent(t *testing.T) {
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1") // nothing listens: a dial would fail with 1
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"a noun without a step lists its steps", []string{"task"}, []string{"starter task done INCIDENT_ID TASK_ID [--note TEXT]"}},
+		{"an unknown step", []string{"broker", "sue", "INC-1", "B001"}, []string{`unknown step "sue"`, "starter broker mailed"}},
+		{"a missing ID", []string{"task", "done", "INC-1"}, []string{"want INCIDENT_ID TASK_ID, got 1 argument(s)", "usage: starter task done"}},
+		{"an extra ID", []string{"recipient", "confirm", "INC-1", "R00001", "R00002"}, []string{"got 3 argument(s)"}},
+		{"an empty ID", []string{"task", "done", "INC-1", " "}, []string{"TASK_ID is empty"}},
+		{"an unknown flag", []string{"task", "done", "INC-1", "T1", "--bogus"}, []string{"flag provided but not defined: -bogus"}},
+		{"no one to record as the actor", []string{"task", "done", "INC-1", "T1", "--by", ""}, []string{"--by is required"}},
+		{"a filing without its facts", []string{"obligation", "file", "INC-1", "JP-APPI/final"}, []string{"--reference, --channel, --filed-at are required"}},
+		{"a filing time that is not RFC 3339", []string{"obligation", "file", "INC-1", "JP-APPI/final", "--reference", "R1", "--channel", "PPC web form", "--filed-at", "yesterday 3pm"},
+			[]string{`--filed-at "yesterday 3pm": want RFC 3339`}},
+		{"not-required: an unknown decision", []string{"obligation", "not-required", "maybe", "INC-1", "JP-APPI/final"}, []string{`"maybe": want propose, approve or reject`}},
+		{"not-required: a proposal without a rationale", []string{"obligation", "not-required", "propose", "INC-1", "JP-APPI/final"}, []string{"--rationale is required"}},
+		{"not-required: a rejection without a note", []string{"obligation", "not-required", "reject", "INC-1", "JP-APPI/final"}, []string{"--note is required"}},
+		{"a prevention report without its reference", []string{"prevention", "record", "INC-1"}, []string{"--reference is required"}},
+		{"a facts change without a reason", []string{"facts", "change", "INC-1", "--persons", "60"}, []string{"--reason is required"}},
+		{"a facts change that changes nothing", []string{"facts", "change", "INC-1", "--reason", "checked"}, []string{"nothing to change"}},
+		{"found-at without the unauthorized purpose", []string{"facts", "change", "INC-1", "--reason", "r", "--persons", "3", "--found-at", "2026-11-21T09:30:00+09:00"},
+			[]string{"--found-at goes with --unauthorized"}},
+		{"negative persons", []string{"facts", "change", "INC-1", "--reason", "r", "--persons", "-1"}, []string{"cannot be negative"}},
+		{"closing a recipient without a reason", []string{"recipient", "close", "INC-1", "R00001"}, []string{"--reason is required"}},
+		{"a broadcast number that is not a number", []string{"broadcast", "pause", "INC-1", "first"}, []string{`broadcast number "first"`}},
+		{"an approval without the fingerprint checked", []string{"broadcast", "approve", "INC-1", "1"}, []string{"--fingerprint is required", "starter broadcast status INC-1 1"}},
+		{"an approval quoting too little of the fingerprint", []string{"broadcast", "approve", "INC-1", "1", "--fingerprint", "abc123"}, []string{"at least 12 hexadecimal characters"}},
+		{"a notice language we do not write", []string{"broadcast", "start", "INC-1", "--lang", "fr"}, []string{`--lang "fr": want ja or en`}},
+		{"a substitute measure without the published URL", []string{"broadcast", "substitute", "INC-1", "1", "--inquiry-desk", "0120-000-000 9-17"}, []string{"--published-url is required"}},
+		{"a broker without an address", []string{"broker", "add", "INC-1", "--name", "Meibo Co."}, []string{"--address is required"}},
+		{"a mailing without the tracking number", []string{"broker", "mailed", "INC-1", "B001"}, []string{"--tracking is required"}},
+		{"an answer we do not know", []string{"broker", "answer", "INC-1", "B001", "maybe"}, []string{`answer "maybe": want complied, refused, no_answer or returned`}},
+		{"an escalation to nobody we know", []string{"broker", "escalated", "INC-1", "B001", "--to", "press"}, []string{`--to "press": want regulator or police`}},
+		{"close without a reason", []string{"close", "INC-1"}, []string{"--reason is required", "usage: starter close INCIDENT_ID --reason WHY"}},
+		{"status without an incident", []string{"status"}, []string{"want INCIDENT_ID, got 0 argument(s)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, errOut := runCLIErr(t, tt.args...)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2\n%s", code, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}
+
+// Flags may come before, between or after the IDs; --by defaults to
+// cli:$USER.
+func TestHumanSteps_ArgumentsInAnyOrderAndTheDefaultActor(t *testing.T) {
+	t.Setenv("USER", "aiko")
+	tests := []struct {
+		name   string
+		n      noun
+		args   []string
+		wantBy string
+	}{
+		{"flags after the IDs", taskNoun, []string{"done", "INC-1", "T1", "--note", "visited"}, "cli:aiko"},
+		{"flags before the IDs", taskNoun, []string{"done", "--note", "visited", "INC-1", "T1"}, "cli:aiko"},
+		{"flags between the IDs", recipientNoun, []string{"close", "INC-1", "--reason", "confirmed by post", "R00007"}, "cli:aiko"},
+		{"--by names someone else", obligationNoun, []string{"not-required", "approve", "INC-1", "JP-APPI/final", "--by", "U0LEGAL"}, "U0LEGAL"},
+		{"a filing at now", obligationNoun, []string{"file", "INC-1", "JP-APPI/final", "--reference", "R1", "--channel", "PPC web form", "--filed-at", "now"}, "cli:aiko"},
+		{"the unauthorized purpose found at a time", factsNoun, []string{"change", "INC-1", "--unauthorized", "--found-at", "2026-11-21T09:30:00+09:00", "--reason", "found resold"}, "cli:aiko"},
+		{"a full fingerprint", broadcastNoun, []string{"approve", "INC-1", "2", "--fingerprint", strings.Repeat("ab", 32)}, "cli:aiko"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, s, err := tt.n.parse(tt.args)
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if st == nil || s.by != tt.wantBy {
+				t.Errorf("step %v, by %q, want %q", st != nil, s.by, tt.wantBy)
+			}
+		})
+	}
+}
+
+func TestHumanSteps_HelpListsEveryStepAndExits0(t *testing.T) {
+	code, out := runCLI(t, "help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, n := range stepNouns {
+		for _, v := range n.verbs {
+			if !strings.Contains(out, n.name+" "+v.name+" ") {
+				t.Errorf("help lacks %s %s", n.name, v.name)
+			}
+		}
+	}
+	if code, out := runCLI(t, "broker", "help"); code != 0 || !strings.Contains(out, "record_broker_answer") {
+		t.Errorf("broker help: exit %d\n%s", code, out)
+	}
+}
