@@ -16,6 +16,9 @@ import (
 type TaskNotice struct {
 	Channel string `json:"channel"`
 	Text    string `json:"text"`
+	// Demand, when set, is the broker demand the notice is about: the
+	// notice carries the button of the step its state awaits.
+	Demand *slackui.DemandView `json:"demand,omitempty"`
 }
 
 // PostTaskNotice posts a task reminder or escalation to a channel.
@@ -29,7 +32,12 @@ func (a *Activities) PostTaskNotice(ctx context.Context, in TaskNotice) (SlackMe
 	if in.Channel == "" {
 		return SlackMessageRef{}, temporal.NewNonRetryableApplicationError("task notice: no channel", ErrTypeSlackChannel, nil)
 	}
-	ch, ts, err := a.Slack.PostMessageContext(ctx, in.Channel, slack.MsgOptionText(in.Text, false))
+	opts := []slack.MsgOption{slack.MsgOptionText(in.Text, false)}
+	if in.Demand != nil {
+		_, blocks := slackui.DemandNoticeBlocks(in.Text, *in.Demand)
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	ch, ts, err := a.Slack.PostMessageContext(ctx, in.Channel, opts...)
 	if err != nil {
 		return SlackMessageRef{}, slackError("chat.postMessage of a task notice", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/slackui"
 )
 
 // Defaults of BrokerDemandInput.
@@ -188,7 +189,10 @@ func (d *brokerDemand) tell(ctx workflow.Context, text string) {
 		StartToCloseTimeout: 30 * time.Second, Summary: "task notice in Slack",
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumAttempts: 5},
 	})
-	if err := workflow.ExecuteActivity(actx, a.PostTaskNotice, activities.TaskNotice{Channel: d.in.SlackChannel, Text: text}).Get(ctx, nil); err != nil {
+	// The notice carries the button of the step the demand awaits (Slack UI).
+	demand := &slackui.DemandView{IncidentID: d.in.IncidentID, DemandID: d.in.DemandID,
+		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, State: string(d.status.State)}
+	if err := workflow.ExecuteActivity(actx, a.PostTaskNotice, activities.TaskNotice{Channel: d.in.SlackChannel, Text: text, Demand: demand}).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("task notice not posted", "demand", d.in.DemandID, "error", failureText(err))
 	}
 }
@@ -199,6 +203,7 @@ func (d *brokerDemand) setState(ctx workflow.Context, s BrokerDemandState) {
 }
 
 func (d *brokerDemand) publish(ctx workflow.Context) {
+	d.tellIncident(ctx)
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SAIncidentID.ValueSet(d.in.IncidentID), SADemandState.ValueSet(string(d.status.State)))
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/letters"
+	"github.com/breachflow/breachflow/internal/slackui"
 	"github.com/breachflow/breachflow/workflows"
 )
 
@@ -37,6 +38,7 @@ type brokerHarness struct {
 	start   time.Time
 	mu      sync.Mutex
 	notices []string
+	demands []*slackui.DemandView // the Slack buttons of each notice
 	at      []time.Duration
 	request activities.BrokerLetterRequest
 }
@@ -60,6 +62,7 @@ func newBrokerHarness() *brokerHarness {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.notices = append(h.notices, n.Text)
+			h.demands = append(h.demands, n.Demand)
 			h.at = append(h.at, h.env.Now().Sub(h.start))
 			return activities.SlackMessageRef{}, nil
 		})
@@ -205,4 +208,42 @@ func TestBrokerDemand_ReturnedLetterIsMailedAgain(t *testing.T) {
 	require.Len(t, st.Mailings, 2)
 	require.Equal(t, []string{workflows.AnswerReturned, workflows.AnswerRefused}, []string{st.Answers[0].Outcome, st.Answers[1].Outcome})
 	require.Equal(t, h.start.Add(6*day+17*day).UTC(), st.AnswerDue.UTC(), "the answer period runs from the second mailing")
+}
+
+// Every notice of a demand names it (workflow and opaque demand ID) and
+// its state, so Slack shows the button of the step it awaits: mailed,
+// then, refused, the escalations.
+func TestBrokerDemand_NoticesCarryTheAwaitedStep(t *testing.T) {
+	h := newBrokerHarness()
+	var steps []*outcome
+	h.after(time.Hour, func() {
+		steps = append(steps, update(h.env, workflows.UpdateRecordMailing, workflows.LetterMailed{TrackingNumber: "1234-5678-9012", By: "U_LEGAL"}))
+	})
+	h.after(2*time.Hour, func() {
+		steps = append(steps, update(h.env, workflows.UpdateRecordBrokerAnswer, workflows.BrokerAnswer{Outcome: workflows.AnswerRefused, By: "U_LEGAL"}))
+	})
+	h.after(3*time.Hour, func() {
+		steps = append(steps, update(h.env, workflows.UpdateRecordEscalation, workflows.Escalation{To: workflows.EscalateRegulator, By: "U_DPO"}))
+	})
+	h.after(4*time.Hour, func() {
+		steps = append(steps, update(h.env, workflows.UpdateRecordEscalation, workflows.Escalation{To: workflows.EscalatePolice, By: "U_DPO"}))
+	})
+	h.env.ExecuteWorkflow(workflows.BrokerDemand, seed002Demand())
+	require.Equal(t, workflows.DemandEscalated, h.result(t).State)
+	for _, o := range steps {
+		o.ok(t)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	wf := workflows.BrokerDemandWorkflowID("INC-20260626-BRK002", "B003")
+	want := map[time.Duration]string{0: string(workflows.DemandAwaitingMailing), 2 * time.Hour: string(workflows.DemandEscalationNeeded)}
+	for k, dv := range h.demands {
+		require.NotNil(t, dv, "notice %q carries no demand", h.notices[k])
+		require.Equal(t, slackui.DemandView{IncidentID: "INC-20260626-BRK002", DemandID: "B003", WorkflowID: wf, State: dv.State}, *dv)
+		if st, ok := want[h.at[k]]; ok {
+			require.Equal(t, st, dv.State, "notice at %s", h.at[k])
+			delete(want, h.at[k])
+		}
+	}
+	require.Empty(t, want, "notices not posted")
 }
