@@ -297,8 +297,8 @@ var recipientNoun = noun{name: "recipient", about: "one wrong recipient's recall
 			note := fs.String("note", "", "what the person said")
 			return func(_ *session, a []string) (step, error) {
 				return func(ctx context.Context, s *session) error {
-					return update(ctx, s, workflows.RecallWorkflowID(a[0], a[1]), workflows.UpdateRecordPhoneConfirmation,
-						workflows.OperatorConfirmation{By: s.by, Note: *note}, printRecallBrief)
+					return updateRecall(ctx, s, workflows.RecallWorkflowID(a[0], a[1]), workflows.UpdateRecordPhoneConfirmation,
+						workflows.OperatorConfirmation{By: s.by, Note: *note})
 				}, nil
 			}
 		},
@@ -313,13 +313,24 @@ var recipientNoun = noun{name: "recipient", about: "one wrong recipient's recall
 					return nil, err
 				}
 				return func(ctx context.Context, s *session) error {
-					return update(ctx, s, workflows.RecallWorkflowID(a[0], a[1]), workflows.UpdateCloseRecipient,
-						workflows.CloseRecipient{By: s.by, Reason: *reason}, printRecallBrief)
+					return updateRecall(ctx, s, workflows.RecallWorkflowID(a[0], a[1]), workflows.UpdateCloseRecipient,
+						workflows.CloseRecipient{By: s.by, Reason: *reason})
 				}, nil
 			}
 		},
 	},
 }}
+
+// updateRecall sends an Update to a Recall and prints its answer without
+// the person's contact details (personal data).
+func updateRecall(ctx context.Context, s *session, workflowID, name string, arg any) error {
+	var r workflows.RecallStatus
+	if err := incidents.Update(ctx, s.c, workflowID, name, arg, &r); err != nil {
+		return err
+	}
+	r.Contact = nil
+	return s.print(r, func(w io.Writer) { printRecallBrief(w, r) })
+}
 
 // broadcastN reads a broadcast's number.
 func broadcastN(s string) (int, error) {

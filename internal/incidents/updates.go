@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/breachflow/breachflow/workflows"
 )
 
 // Updater sends Updates and Queries to workflows; client.Client
@@ -49,6 +52,12 @@ func Update(ctx context.Context, c Updater, workflowID, name string, arg, result
 	}
 	if err != nil {
 		if r := refusal(workflowID, name, err); r != nil {
+			var nf *serviceerror.NotFound
+			if errors.As(err, &nf) {
+				if state := endedState(ctx, c, workflowID); state != "" {
+					r.Reason = workflowID + " has ended (" + state + "): nothing more can be recorded on it"
+				}
+			}
 			return r
 		}
 		return fmt.Errorf("update %s on %s: %w", name, workflowID, err)
@@ -89,4 +98,22 @@ func refusal(workflowID, name string, err error) *Refused {
 		return &Refused{WorkflowID: workflowID, Name: name, Reason: "the workflow was cancelled", err: err}
 	}
 	return nil
+}
+
+// endedState is the final state (or phase) of a workflow that has ended,
+// from its status query; "" when it cannot be told.
+func endedState(ctx context.Context, c Updater, workflowID string) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var st struct {
+		State string `json:"state"`
+		Phase string `json:"phase"`
+	}
+	if err := Query(ctx, c, workflowID, workflows.QueryStatus, &st); err != nil {
+		return ""
+	}
+	if st.State != "" {
+		return st.State
+	}
+	return st.Phase
 }
