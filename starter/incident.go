@@ -23,6 +23,7 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("start", flag.ContinueOnError)
 	rb := fs.String("runbook", "", "built-in runbook ID ("+strings.Join(runbooks.BuiltinIDs(), ", ")+") or a runbook file")
 	list := fs.String("recipients", "", "CSV/XLSX list of the wrong recipients (recall)")
+	affected := fs.String("affected", "", "CSV/XLSX list, or a stored list's sha256:REF, of everyone whose data leaked (the notice's default list)")
 	title := fs.String("title", "", "incident title (no personal data)")
 	what := fs.String("what", "", "what leaked (no personal data)")
 	persons := fs.Int("persons", 0, "number of people whose data leaked (default: the list's count)")
@@ -69,6 +70,13 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 		if d.Facts.Persons == 0 {
 			d.Facts.Persons = ref.Count
 		}
+	}
+	if *affected != "" {
+		ref, err := listRef(ctx, *affected)
+		if err != nil {
+			return err
+		}
+		d.Affected = &ref
 	}
 	c, err := temporalx.Dial(cfg, logger)
 	if err != nil {

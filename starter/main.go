@@ -18,7 +18,9 @@ import (
 const usageHead = `usage: starter <command> [flags]
 
 commands:
-  start --runbook NAME|FILE --recipients FILE   declare an incident
+  start --runbook NAME|FILE [--recipients FILE] [--affected FILE]
+                                                declare an incident (wrong recipients to recall,
+                                                everyone affected to notify)
   status INCIDENT_ID [--json]                   show an incident: recall, facts, obligations, tasks, broadcasts, broker demands
   close INCIDENT_ID --reason WHY [--by WHO]     close an incident
   validate FILE...                              check runbook and regime files

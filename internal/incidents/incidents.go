@@ -27,8 +27,11 @@ type Declaration struct {
 	Runbook         runbooks.Snapshot
 	Facts           workflows.Facts
 	WrongRecipients *recipients.ListRef
-	DeclaredBy      string
-	DeclaredAt      time.Time
+	// Affected is everyone whose data leaked, the list start_broadcast
+	// notifies by default; nil when not known yet.
+	Affected   *recipients.ListRef
+	DeclaredBy string
+	DeclaredAt time.Time
 	// SlackChannel is where the incident message goes (the channel it was
 	// declared in); empty for none.
 	SlackChannel string
@@ -92,7 +95,7 @@ func Declare(ctx context.Context, c Starter, taskQueue string, d Declaration) (s
 	}
 	in := workflows.IncidentInput{
 		IncidentID: d.IncidentID, Runbook: d.Runbook, Facts: d.Facts,
-		WrongRecipients: d.WrongRecipients, DeclaredBy: d.DeclaredBy, DeclaredAt: d.DeclaredAt,
+		WrongRecipients: d.WrongRecipients, Affected: d.Affected, DeclaredBy: d.DeclaredBy, DeclaredAt: d.DeclaredAt,
 		SlackChannel: d.SlackChannel,
 	}
 	opts := client.StartWorkflowOptions{
