@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 
 	"go.temporal.io/api/serviceerror"
@@ -52,6 +53,19 @@ type RecordRequest struct {
 	// Recall names the Recall workflows to query; nil when nothing was
 	// recalled.
 	Recall *RecallSource `json:"recall,omitempty"`
+	// Notices names the Broadcast and BrokerDemand workflows to query;
+	// nil when the incident started none.
+	Notices *NoticeSource `json:"notices,omitempty"`
+}
+
+// NoticeSource names an incident's Broadcast and BrokerDemand workflows
+// (record.Record.Broadcasts and BrokerDemands by workflow ID), each
+// answering Query with its status (workflows.BroadcastStatus,
+// workflows.BrokerDemandStatus).
+type NoticeSource struct {
+	Broadcasts []string `json:"broadcasts,omitempty"`
+	Demands    []string `json:"demands,omitempty"`
+	Query      string   `json:"query"`
 }
 
 // RecallSource names the Recall workflows of an incident: the IDs are
@@ -103,6 +117,12 @@ func (r *Recorder) WriteRecord(ctx context.Context, req RecordRequest) (RecordRe
 		rec.Recall.Recipients = ps
 	}
 	rec.MergeRecall()
+	if src := req.Notices; src != nil {
+		if err := r.notices(ctx, &rec, *src); err != nil {
+			return RecordResult{}, err
+		}
+		rec.MergeNotices()
+	}
 	js, err := rec.JSON()
 	if err != nil {
 		return RecordResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
@@ -191,6 +211,63 @@ func (r *Recorder) recipient(ctx context.Context, src RecallSource, id string) (
 		p.RecipientID = id
 	}
 	return p, nil
+}
+
+// notices reads each broadcast's and broker demand's status into the
+// record: approvals, fingerprints, test sends and sends; the letter,
+// mailings, answers and escalations. One that never started is marked
+// not found; any other failure is retried.
+func (r *Recorder) notices(ctx context.Context, rec *record.Record, src NoticeSource) error {
+	if r.Workflows == nil {
+		return errors.New("write record: no Temporal client to query the Broadcast and BrokerDemand workflows")
+	}
+	query := func(wid string, into any) (bool, error) {
+		v, err := r.Workflows.QueryWorkflow(ctx, wid, "", src.Query)
+		var nf *serviceerror.NotFound
+		switch {
+		case errors.As(err, &nf):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("query %s: %w", wid, err)
+		}
+		if err := v.Get(into); err != nil {
+			return false, fmt.Errorf("decode status of %s: %w", wid, err)
+		}
+		return true, nil
+	}
+	for k := range rec.Broadcasts {
+		b := &rec.Broadcasts[k]
+		if !slices.Contains(src.Broadcasts, b.WorkflowID) {
+			continue
+		}
+		var d record.BroadcastDetails
+		found, err := query(b.WorkflowID, &d)
+		if err != nil {
+			return err
+		}
+		if !found {
+			b.NotFound = true
+			continue
+		}
+		b.SetDetails(d)
+	}
+	for k := range rec.BrokerDemands {
+		dm := &rec.BrokerDemands[k]
+		if !slices.Contains(src.Demands, dm.WorkflowID) {
+			continue
+		}
+		var d record.BrokerDemandDetails
+		found, err := query(dm.WorkflowID, &d)
+		if err != nil {
+			return err
+		}
+		if !found {
+			dm.NotFound = true
+			continue
+		}
+		dm.SetDetails(d)
+	}
+	return nil
 }
 
 // writeAtomically writes data to a temporary file next to path and renames

@@ -548,6 +548,7 @@ func (b *broadcast) publish(ctx workflow.Context) {
 		return
 	}
 	b.lastSA = key
+	b.tellIncident(ctx)
 	_ = workflow.UpsertTypedSearchAttributes(ctx,
 		SAIncidentID.ValueSet(b.status.IncidentID),
 		SABroadcastState.ValueSet(string(b.status.State)),

@@ -39,9 +39,12 @@ type DailySnapshot struct {
 // 000: 18:00 JST) in Japanese and English: counts with day-over-day
 // deltas, obligations and deadlines, tasks open and done, and what changed
 // since the last report; to the incident channel and by e-mail to the
-// management role. It follows the stop condition: daily for MinDays days
-// and until ConfirmedRatio of the wrong recipients are confirmed, then
-// only on days something changed (or not at all).
+// management role. To the affected audience (everyone whose data leaked)
+// it goes as a Broadcast of its public version (no task titles or
+// owners), through the approval gate of every notice (see
+// noticeSet.dailyReport). It follows the stop condition: daily for
+// MinDays days and until ConfirmedRatio of the wrong recipients are
+// confirmed, then only on days something changed (or not at all).
 type dailyReport struct {
 	phase      runbooks.DailyReportPhase
 	declaredAt time.Time
@@ -50,13 +53,17 @@ type dailyReport struct {
 	// before runs just before each report (the obligations' drafts are
 	// refreshed with the day's counts).
 	before func(ctx workflow.Context)
-	sh     *crew
-	carry  *DailyReportCarry
+	// affected sends the public report to everyone affected and returns
+	// the outcome for the record.
+	affected func(ctx workflow.Context, pub publicReport) string
+	sh       *crew
+	carry    *DailyReportCarry
 }
 
 func newDailyReport(phase runbooks.DailyReportPhase, declaredAt time.Time, carry *DailyReportCarry, sh *crew,
-	title func() string, source func() DailySnapshot, before func(workflow.Context)) *dailyReport {
-	return &dailyReport{phase: phase, declaredAt: declaredAt, title: title, source: source, before: before, sh: sh, carry: carry}
+	title func() string, source func() DailySnapshot, before func(workflow.Context),
+	affected func(workflow.Context, publicReport) string) *dailyReport {
+	return &dailyReport{phase: phase, declaredAt: declaredAt, title: title, source: source, before: before, affected: affected, sh: sh, carry: carry}
 }
 
 // run reports at every report time until the stop condition ends the
@@ -130,7 +137,7 @@ func (d *dailyReport) tick(ctx workflow.Context, now time.Time) {
 	nt := staffNotice{summary: fmt.Sprintf("daily report day %d", day),
 		subject: fmt.Sprintf("[%s] 日次報告 第%d日 / Daily report, day %d (%s)", d.sh.incidentID, day, day, fmtAt(now, d.sh.loc)),
 		text:    ja + "\n\n" + en}
-	var pendingNote string
+	toAffected := false
 	for _, aud := range d.phase.Audiences {
 		switch aud {
 		case runbooks.AudienceSlack:
@@ -138,17 +145,25 @@ func (d *dailyReport) tick(ctx workflow.Context, now time.Time) {
 		case runbooks.AudienceManagement:
 			nt.roles = append(nt.roles, runbooks.AudienceManagement)
 		case runbooks.AudienceAffected:
-			pendingNote = "affected: not sent — the report to every affected person waits for the Broadcast integration (one approved message per person)"
+			toAffected = true
 		}
 	}
 	to, outcome := d.sh.n.send(ctx, nt)
+	if toAffected {
+		to = append(to, runbooks.AudienceAffected)
+		out := "affected: not sent — no broadcast"
+		if d.affected != nil {
+			out = d.affected(ctx, d.composePublic(day, snap, yesterday, changes))
+		}
+		outcome = strings.TrimPrefix(outcome+"; "+out, "; ")
+	}
 	d.carry.Last = &snap
 	d.carry.Sent++
 	why := "daily"
 	if !hot {
 		why = "something changed"
 	}
-	d.sh.log(record.Entry{At: now, Kind: record.KindDailyReport, To: to, Outcome: outcome, Reason: pendingNote,
+	d.sh.log(record.Entry{At: now, Kind: record.KindDailyReport, To: to, Outcome: outcome,
 		Summary: fmt.Sprintf("day %d report #%d (%s): %d changes since the last report", day, d.carry.Sent, why, len(changes))})
 }
 
@@ -160,17 +175,30 @@ func (d *dailyReport) ratioText(rc *RecallCounts) string {
 }
 
 // change is one difference since the last report, in both languages.
-type reportChange struct{ ja, en string }
+// The report to the affected lists public ones, counts done tasks, and
+// leaves the others (obligation workflow states) to the staff.
+type reportChange struct {
+	ja, en string
+	kind   changeKind
+}
+
+type changeKind int
+
+const (
+	changePublic changeKind = iota
+	changeTask              // a containment task done: its title is internal
+	changeStaff             // an obligation's internal state
+)
 
 // changesSince lists what differs between the last report and now; with
 // no last report, everything is new (one change).
 func changesSince(last *DailySnapshot, now DailySnapshot) []reportChange {
 	if last == nil {
-		return []reportChange{{"初回の報告", "first report"}}
+		return []reportChange{{ja: "初回の報告", en: "first report"}}
 	}
 	var out []reportChange
 	if last.Facts != now.Facts {
-		out = append(out, reportChange{"事実関係が更新されました", "the facts were updated"})
+		out = append(out, reportChange{ja: "事実関係が更新されました", en: "the facts were updated"})
 	}
 	if now.Recall != nil {
 		var prev RecallCounts
@@ -179,7 +207,7 @@ func changesSince(last *DailySnapshot, now DailySnapshot) []reportChange {
 		}
 		for _, c := range recallLines(*now.Recall, prev) {
 			if c.delta != 0 {
-				out = append(out, reportChange{fmt.Sprintf("%s %s", c.ja, signedDelta(c.delta)), fmt.Sprintf("%s %s", c.en, signedDelta(c.delta))})
+				out = append(out, reportChange{ja: fmt.Sprintf("%s %s", c.ja, signedDelta(c.delta)), en: fmt.Sprintf("%s %s", c.en, signedDelta(c.delta))})
 			}
 		}
 	}
@@ -187,22 +215,26 @@ func changesSince(last *DailySnapshot, now DailySnapshot) []reportChange {
 		i := slices.IndexFunc(last.Obligations, func(p ObligationSummary) bool { return p.ObligationID == ob.ObligationID })
 		switch {
 		case i < 0:
-			out = append(out, reportChange{fmt.Sprintf("%s: 新たな法的義務", ob.ObligationID), fmt.Sprintf("%s: new legal obligation", ob.ObligationID)})
+			out = append(out, reportChange{ja: fmt.Sprintf("%s: 新たな法的義務", ob.ObligationID), en: fmt.Sprintf("%s: new legal obligation", ob.ObligationID), kind: changeStaff})
 		case last.Obligations[i].State != ob.State:
-			out = append(out, reportChange{fmt.Sprintf("%s: %s → %s", ob.ObligationID, stateJa(last.Obligations[i].State), stateJa(ob.State)),
-				fmt.Sprintf("%s: %s → %s", ob.ObligationID, last.Obligations[i].State, ob.State)})
+			c := reportChange{ja: fmt.Sprintf("%s: %s → %s", ob.ObligationID, stateJa(last.Obligations[i].State), stateJa(ob.State)),
+				en: fmt.Sprintf("%s: %s → %s", ob.ObligationID, last.Obligations[i].State, ob.State), kind: changeStaff}
+			if ob.State == ObligationFiled {
+				c.kind = changePublic
+			}
+			out = append(out, c)
 		case !last.Obligations[i].Due.Equal(ob.Due):
-			out = append(out, reportChange{fmt.Sprintf("%s: 期限変更", ob.ObligationID), fmt.Sprintf("%s: deadline moved", ob.ObligationID)})
+			out = append(out, reportChange{ja: fmt.Sprintf("%s: 期限変更", ob.ObligationID), en: fmt.Sprintf("%s: deadline moved", ob.ObligationID), kind: changeStaff})
 		}
 	}
 	for _, t := range now.Tasks {
 		i := slices.IndexFunc(last.Tasks, func(p TaskStatus) bool { return p.ID == t.ID })
 		if t.Done && (i < 0 || !last.Tasks[i].Done) {
-			out = append(out, reportChange{"タスク完了: " + t.Title.Ja, "task done: " + t.Title.En})
+			out = append(out, reportChange{"タスク完了: " + t.Title.Ja, "task done: " + t.Title.En, changeTask})
 		}
 	}
 	if last.Prevention != now.Prevention {
-		out = append(out, reportChange{"再発防止策の報告: " + now.Prevention, "prevention report: " + now.Prevention})
+		out = append(out, reportChange{ja: "再発防止策の報告: " + now.Prevention, en: "prevention report: " + now.Prevention})
 	}
 	return out
 }
@@ -313,4 +345,86 @@ func (d *dailyReport) compose(day int, s DailySnapshot, yesterday *DailySnapshot
 		fmt.Fprintf(&e, "- %s\n", c.en)
 	}
 	return j.String(), e.String()
+}
+
+// composePublic writes the report for everyone affected: the recall's
+// counts, the reports to the authorities, how many containment measures
+// are done, the prevention report and what changed, in Japanese and in
+// English. No task titles or owners, no names: counts and states only.
+// The desk's contacts are added by the broadcast's template.
+func (d *dailyReport) composePublic(day int, s DailySnapshot, yesterday *DailySnapshot, changes []reportChange) publicReport {
+	at := fmtAt(s.At, d.sh.loc)
+	title := d.title()
+	var j, e strings.Builder
+	fmt.Fprintf(&j, "%s について、%s 時点の対応状況をご報告いたします（第%d日）。\n", title, at, day)
+	fmt.Fprintf(&e, "This is where our response to %s stands as of %s (day %d).\n", title, at, day)
+	if s.Recall != nil && s.Recall.Total > 0 {
+		var prev RecallCounts
+		if yesterday != nil && yesterday.Recall != nil {
+			prev = *yesterday.Recall
+		}
+		fmt.Fprintf(&j, "\n■ 誤って送付した先（%d件）への削除のお願い（前日比）\n", s.Recall.Total)
+		fmt.Fprintf(&e, "\nDeletion requests to the %d wrong recipients (vs yesterday)\n", s.Recall.Total)
+		for _, l := range recallLines(*s.Recall, prev) {
+			fmt.Fprintf(&j, "・%s %d（%s）\n", l.ja, l.n, signedDelta(l.delta))
+			fmt.Fprintf(&e, "- %s %d (%s)\n", l.en, l.n, signedDelta(l.delta))
+		}
+	}
+	if len(s.Obligations) > 0 {
+		j.WriteString("\n■ 監督官庁等への報告\n")
+		e.WriteString("\nReports to the authorities\n")
+		for _, ob := range s.Obligations {
+			state, stateEn := "準備中", "in preparation"
+			switch {
+			case !ob.FiledAt.IsZero():
+				state, stateEn = "提出済み（"+fmtAt(ob.FiledAt, d.sh.loc)+"）", "filed "+fmtAt(ob.FiledAt, d.sh.loc)
+			case ob.State == ObligationNotRequired:
+				state, stateEn = "不要と判断", "decided not required"
+			}
+			fmt.Fprintf(&j, "・%s（%s）: %s\n", ob.Title, ob.Audience, state)
+			fmt.Fprintf(&e, "- %s (%s): %s\n", ob.Title, ob.Audience, stateEn)
+		}
+	}
+	if len(s.Tasks) > 0 {
+		done := 0
+		for _, t := range s.Tasks {
+			if t.Done {
+				done++
+			}
+		}
+		fmt.Fprintf(&j, "\n■ 被害拡大防止の措置: %d 件中 %d 件完了\n", len(s.Tasks), done)
+		fmt.Fprintf(&e, "\nMeasures to stop the harm spreading: %d of %d done\n", done, len(s.Tasks))
+	}
+	if s.Prevention != "" {
+		fmt.Fprintf(&j, "\n■ 原因分析・再発防止策の報告: %s\n", s.Prevention)
+		fmt.Fprintf(&e, "\nRoot-cause and prevention report: %s\n", s.Prevention)
+	}
+	j.WriteString("\n■ 前回のご報告からの変化\n")
+	e.WriteString("\nChanges since our last report\n")
+	tasksDone, listed := 0, 0
+	for _, c := range changes {
+		switch c.kind {
+		case changeTask:
+			tasksDone++
+			continue
+		case changeStaff:
+			continue
+		}
+		fmt.Fprintf(&j, "・%s\n", c.ja)
+		fmt.Fprintf(&e, "- %s\n", c.en)
+		listed++
+	}
+	if tasksDone > 0 {
+		fmt.Fprintf(&j, "・措置の完了 +%d\n", tasksDone)
+		fmt.Fprintf(&e, "- measures done +%d\n", tasksDone)
+		listed++
+	}
+	if listed == 0 {
+		j.WriteString("・変化なし\n")
+		e.WriteString("- none\n")
+	}
+	return publicReport{Day: day,
+		SubjectJa: fmt.Sprintf("%s に関するご報告（第%d日）", title, day),
+		SubjectEn: fmt.Sprintf("Status report: %s (day %d)", title, day),
+		Ja:        j.String(), En: e.String()}
 }

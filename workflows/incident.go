@@ -105,6 +105,8 @@ func (i *incident) newResponse() {
 			return &c
 		},
 		changed: func() { i.dirty = true },
+		closed:  func() bool { return i.closed != nil },
+		reply:   func(text string) { i.reply("%s", text) },
 	})
 }
 
@@ -438,8 +440,9 @@ func (i *incident) details() string {
 		}
 	}
 	if n := len(i.resp.taskStatuses()); n > 0 {
-		fmt.Fprintf(&b, "**Containment tasks:** %d of %d done\n", n-open, n)
+		fmt.Fprintf(&b, "**Containment tasks:** %d of %d done\n\n", n-open, n)
 	}
+	i.resp.notices.details(&b)
 	return b.String()
 }
 
@@ -453,6 +456,7 @@ func (i *incident) status() IncidentStatus {
 		Unreachable: []string{},
 		Obligations: i.resp.obligationSummaries(), Tasks: i.resp.taskStatuses(), Prevention: i.resp.prevention(),
 	}
+	s.Broadcasts, s.BrokerDemands = i.resp.noticeRefs()
 	if !i.carry.LastDayAt.IsZero() {
 		// The first boundary compares with the start (all zero).
 		d := i.carry.LastDay.minus(i.carry.PrevDay)

@@ -99,7 +99,11 @@ func (i *incident) view(ctx workflow.Context) slackui.IncidentView {
 	v := slackui.IncidentView{
 		IncidentID: i.in.IncidentID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		Title: st.Title, Runbook: i.in.Runbook.Runbook.ID, Phase: st.Phase, UpdatedAt: workflow.Now(ctx),
-		Deadlines: i.resp.deadlineViews(), Tasks: i.resp.taskViews(),
+		Deadlines: i.resp.deadlineViews(), Tasks: i.resp.taskViews(), Notices: i.resp.noticeViews(),
+		CanSendNotices: i.closed == nil && i.resp.notices.canStart(), CanAddBroker: i.closed == nil && i.in.Runbook.Runbook.Phases.BrokerDemands != nil,
+	}
+	if p := st.Prevention; p != nil {
+		v.Prevention = &slackui.PreventionView{Due: p.Due, Recorded: p.Report != nil}
 	}
 	if c.Total > 0 {
 		rv := &slackui.RecallView{Total: c.Total, Requested: c.Requested, PhoneConfirmed: c.PhoneConfirmed,

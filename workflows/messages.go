@@ -67,10 +67,9 @@ type IncidentInput struct {
 	// WrongRecipients are the people who received data they should not have
 	// (the recall list). Nil when the runbook recalls nothing.
 	WrongRecipients *recipients.ListRef `json:"wrong_recipients,omitempty"`
-	// Affected is everyone whose data leaked: the list a broadcast
-	// (start_broadcast) and the daily report's affected audience go to.
-	// Nil takes WrongRecipients (seed 003: the people whose addresses were
-	// exposed are the ones who received them).
+	// Affected is everyone whose data leaked: the list start_broadcast
+	// notifies unless it names another. Nil when not given at declaration
+	// (start_broadcast then needs a list).
 	Affected   *recipients.ListRef `json:"affected,omitempty"`
 	DeclaredBy string              `json:"declared_by"`
 	DeclaredAt time.Time           `json:"declared_at"`

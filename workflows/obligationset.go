@@ -153,10 +153,21 @@ type evalResult struct {
 // evaluate applies the built-in regimes to the facts. It runs as a side
 // effect, so the result is recorded in history: a replay on a build with
 // newer regime files sees the obligations that were owed then.
-func (s *obligationSet) evaluate(ctx workflow.Context, f Facts) (regimes.Result, error) {
+//
+// An unauthorized purpose found after the declaration is known from
+// foundAt (the update's time when zero): the regimes' clocks that depend
+// on it run from then. A foundAt given later corrects it.
+func (s *obligationSet) evaluate(ctx workflow.Context, f Facts, foundAt time.Time) (regimes.Result, error) {
 	now := workflow.Now(ctx)
-	if f.Unauthorized && s.carry.Evaluated && !s.carry.Unauthorized && s.carry.UnauthorizedFoundAt == nil {
+	switch {
+	case f.Unauthorized && s.carry.Evaluated && !s.carry.Unauthorized && s.carry.UnauthorizedFoundAt == nil:
 		t := now
+		if !foundAt.IsZero() {
+			t = foundAt
+		}
+		s.carry.UnauthorizedFoundAt = &t
+	case f.Unauthorized && s.carry.Evaluated && !foundAt.IsZero():
+		t := foundAt
 		s.carry.UnauthorizedFoundAt = &t
 	}
 	s.carry.Evaluated, s.carry.Unauthorized = true, f.Unauthorized
@@ -176,6 +187,15 @@ func (s *obligationSet) evaluate(ctx workflow.Context, f Facts) (regimes.Result,
 		return regimes.Result{}, fmt.Errorf("evaluate obligations: load regimes: %s", res.Err)
 	}
 	return res.Result, nil
+}
+
+// unauthorizedFoundAt is when the unauthorized purpose was found after
+// the declaration; zero when it was not, or known from the start.
+func (s *obligationSet) unauthorizedFoundAt() time.Time {
+	if t := s.carry.UnauthorizedFoundAt; t != nil {
+		return *t
+	}
+	return time.Time{}
 }
 
 // regimeFacts turns the incident's facts into the facts the regimes test.

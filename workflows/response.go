@@ -29,6 +29,8 @@ type ResponseCarry struct {
 	Obligations ObligationSetCarry `json:"obligations"`
 	Daily       DailyReportCarry   `json:"daily"`
 	Closing     ClosingCarry       `json:"closing"`
+	// Notices are the broadcasts and broker demands started.
+	Notices NoticesCarry `json:"notices"`
 }
 
 // responseHooks is what the response needs from its Incident.
@@ -39,6 +41,10 @@ type responseHooks struct {
 	recall func() *RecallCounts
 	// changed is called when what the Incident shows has changed.
 	changed func()
+	// closed reports whether the incident is closing (no new notices).
+	closed func() bool
+	// reply posts a line in the incident message's thread.
+	reply func(string)
 }
 
 // response is what an Incident runs besides the recall: the containment
@@ -59,6 +65,7 @@ type response struct {
 	obligations *obligationSet
 	daily       *dailyReport
 	closing     *closing
+	notices     *noticeSet
 }
 
 // newResponse builds the response of an incident; carry is nil on a new
@@ -103,9 +110,10 @@ func (r *response) setup(ctx workflow.Context) error {
 	}
 	r.tasks = newChecklist(tasks, declared, &r.carry.Tasks, r.sh)
 	r.obligations = newObligationSet(r.in.IncidentID, rb, r.zone(), &r.carry.Obligations, r.hooks.thread, r.sh.touch)
+	r.notices = newNoticeSet(r.in, &r.carry.Notices, r.sh, r.facts, r.hooks.closed, r.hooks.reply)
 	if p := rb.Phases.DailyReport; p != nil {
 		r.daily = newDailyReport(*p, declared, &r.carry.Daily, r.sh, func() string { return r.carry.Facts.Title },
-			r.dailySnapshot, func(ctx workflow.Context) { r.obligations.refresh(ctx, r.situation(ctx)) })
+			r.dailySnapshot, func(ctx workflow.Context) { r.obligations.refresh(ctx, r.situation(ctx)) }, r.notices.dailyReport)
 	}
 	var due time.Time
 	if p := rb.Phases.Close; p != nil {
@@ -113,6 +121,9 @@ func (r *response) setup(ctx workflow.Context) error {
 	}
 	r.closing = newClosing(declared, due, r.obligations.notify, r.obligations.escalate, &r.carry.Closing, r.sh)
 	r.obligations.setup(ctx)
+	if err := r.notices.setup(ctx); err != nil {
+		return err
+	}
 
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompleteTask, r.tasks.complete,
 		workflow.UpdateHandlerOptions{Validator: r.tasks.validate}); err != nil {
@@ -144,7 +155,7 @@ func (r *response) start(ctx workflow.Context) error {
 		r.log(record.Entry{At: workflow.Now(ctx), Kind: record.KindDeclared, Actor: r.in.DeclaredBy,
 			Summary: fmt.Sprintf("declared with runbook %s v%d: %s; %d persons; aware since %s",
 				r.in.Runbook.Runbook.ID, r.in.Runbook.Runbook.Version, f.Title, f.Persons, fmtAt(f.AwareAt, r.sh.loc))})
-		if err := r.evaluate(ctx, "declared", r.in.DeclaredBy); err != nil {
+		if err := r.evaluate(ctx, "declared", r.in.DeclaredBy, time.Time{}); err != nil {
 			return err
 		}
 	}
@@ -167,9 +178,10 @@ func (r *response) start(ctx workflow.Context) error {
 }
 
 // evaluate applies the regimes to the current facts, records what is not
-// owed and why, and reconciles the obligations.
-func (r *response) evaluate(ctx workflow.Context, reason, by string) error {
-	res, err := r.obligations.evaluate(ctx, r.carry.Facts)
+// owed and why, and reconciles the obligations. unauthorizedFoundAt is
+// when an unauthorized purpose was found (zero: now).
+func (r *response) evaluate(ctx workflow.Context, reason, by string, unauthorizedFoundAt time.Time) error {
+	res, err := r.obligations.evaluate(ctx, r.carry.Facts, unauthorizedFoundAt)
 	if err != nil {
 		return err
 	}
@@ -206,7 +218,8 @@ func reportFacts(f Facts) reports.Facts {
 		UnauthorizedPurpose: f.Unauthorized, SensitiveOrFinancial: f.SensitiveOrFinancial, Jurisdictions: f.Jurisdictions}
 }
 
-func (r *response) validateFacts(ch FactsChange) error {
+func (r *response) validateFacts(ctx workflow.Context, ch FactsChange) error {
+	found := ch.UnauthorizedPurposeFoundAt
 	switch {
 	case strings.TrimSpace(ch.By) == "" || strings.TrimSpace(ch.Reason) == "":
 		return errors.New("changing the facts needs who changes them and why")
@@ -214,7 +227,14 @@ func (r *response) validateFacts(ch FactsChange) error {
 		return errors.New("the facts need the time the organisation became aware (it starts the legal clocks)")
 	case ch.Facts.Persons < 0:
 		return fmt.Errorf("persons cannot be negative (%d)", ch.Facts.Persons)
-	case factsKey(ch.Facts) == factsKey(r.carry.Facts):
+	case !found.IsZero() && !ch.Facts.Unauthorized:
+		return errors.New("the time the unauthorized purpose was found needs the unauthorized purpose set in the facts")
+	case !found.IsZero() && found.After(workflow.Now(ctx).Add(filingSkew)):
+		return fmt.Errorf("the unauthorized purpose cannot have been found in the future (%s)", fmtAt(found, r.sh.loc))
+	case !found.IsZero() && found.Before(ch.Facts.AwareAt):
+		return fmt.Errorf("the unauthorized purpose cannot have been found (%s) before the organisation became aware of the breach (%s)",
+			fmtAt(found, r.sh.loc), fmtAt(ch.Facts.AwareAt, r.sh.loc))
+	case factsKey(ch.Facts) == factsKey(r.carry.Facts) && (found.IsZero() || r.obligations.unauthorizedFoundAt().Equal(found)):
 		return errors.New("the new facts are the same as the current ones")
 	}
 	return nil
@@ -226,9 +246,12 @@ func (r *response) validateFacts(ch FactsChange) error {
 func (r *response) changeFacts(ctx workflow.Context, ch FactsChange) ([]ObligationSummary, error) {
 	old := r.carry.Facts
 	r.carry.Facts = ch.Facts
-	r.log(record.Entry{At: workflow.Now(ctx), Kind: record.KindFactsChanged, Actor: ch.By, Reason: ch.Reason,
-		Summary: factsDiff(old, ch.Facts, r.sh.loc)})
-	if err := r.evaluate(ctx, "facts changed: "+ch.Reason, ch.By); err != nil {
+	summary := factsDiff(old, ch.Facts, r.sh.loc)
+	if found := ch.UnauthorizedPurposeFoundAt; !found.IsZero() {
+		summary = strings.TrimPrefix(strings.TrimPrefix(summary, "facts changed")+"; unauthorized purpose found at "+fmtAt(found, r.sh.loc), "; ")
+	}
+	r.log(record.Entry{At: workflow.Now(ctx), Kind: record.KindFactsChanged, Actor: ch.By, Reason: ch.Reason, Summary: summary})
+	if err := r.evaluate(ctx, "facts changed: "+ch.Reason, ch.By, ch.UnauthorizedPurposeFoundAt); err != nil {
 		return nil, err
 	}
 	return r.obligations.summaries(), nil
@@ -287,8 +310,14 @@ func (r *response) deadlineViews() []slackui.DeadlineView { return r.obligations
 // viewKey changes whenever the tasks or deadlines the incident message
 // shows change (add it to the Incident's slackView key).
 func (r *response) viewKey() string {
-	return fmt.Sprintf("%+v|%+v", r.taskViews(), r.deadlineViews())
+	return fmt.Sprintf("%+v|%+v|%+v|%s", r.taskViews(), r.deadlineViews(), r.notices.views(), r.closing.state())
 }
+
+// noticeViews are the broadcasts and letters the incident message lists.
+func (r *response) noticeViews() []slackui.NoticeView { return r.notices.views() }
+
+// noticeRefs are the broadcasts and broker demands for the status query.
+func (r *response) noticeRefs() ([]BroadcastRef, []BrokerDemandRef) { return r.notices.refs() }
 
 // obligationSummaries, taskStatuses and prevention are what the
 // Incident's status query shows.
@@ -308,11 +337,16 @@ func (r *response) nextDeadline() time.Time { return r.obligations.nextDeadline(
 
 // busy reports whether something is in flight that continue-as-new must
 // wait for (child starts, signals, notices).
-func (r *response) busy() bool { return r.obligations.busy() || r.sh.n.inflight > 0 }
+func (r *response) busy() bool {
+	return r.obligations.busy() || r.sh.n.inflight > 0 || r.notices.busy()
+}
 
 // drain applies the obligations' progress already delivered; call it
 // before continue-as-new and before close.
-func (r *response) drain(ctx workflow.Context) { r.obligations.drain(ctx) }
+func (r *response) drain(ctx workflow.Context) {
+	r.obligations.drain(ctx)
+	r.notices.drain(ctx)
+}
 
 // snapshot is the state to carry over continue-as-new.
 func (r *response) snapshot() *ResponseCarry {
@@ -349,12 +383,25 @@ func (r *response) closeBlockers() []string {
 			out = append(out, "task "+t.ID+" is open")
 		}
 	}
+	bs, ds := r.notices.refs()
+	for _, b := range bs {
+		if b.State.inProgress() || b.State == BroadcastSubstitutePending {
+			out = append(out, fmt.Sprintf("%s is %s (it goes on after the close)", b.WorkflowID, b.State))
+		}
+	}
+	for _, d := range ds {
+		if d.State != DemandComplied && d.State != DemandEscalated && d.State != DemandNotStarted {
+			out = append(out, fmt.Sprintf("letter %s is %s (it goes on after the close)", d.DemandID, d.State))
+		}
+	}
 	return out
 }
 
 // close records the close and exports the record. Call it from the
 // Incident when it closes, after its last change.
 func (r *response) close(ctx workflow.Context, c CloseIncident) (activities.RecordResult, error) {
+	// A notice or letter being started is recorded with its outcome.
+	_ = workflow.Await(ctx, func() bool { return !r.notices.busy() })
 	r.drain(ctx)
 	now := workflow.Now(ctx)
 	summary := "incident closed"
@@ -363,6 +410,7 @@ func (r *response) close(ctx workflow.Context, c CloseIncident) (activities.Reco
 	}
 	r.log(record.Entry{At: now, Kind: record.KindClosed, Actor: c.By, Reason: c.Reason, Summary: summary})
 	req := activities.RecordRequest{Record: r.record(now, c)}
+	_, _, req.Notices = r.notices.records()
 	if rc := r.hooks.recall(); rc != nil && rc.Total > 0 {
 		req.Recall = &activities.RecallSource{WorkflowIDPrefix: RecallWorkflowID(r.in.IncidentID, ""), Count: rc.Total, Query: QueryStatus}
 	}
@@ -386,6 +434,7 @@ func (r *response) record(now time.Time, c CloseIncident) record.Record {
 	if rc := r.hooks.recall(); rc != nil {
 		rec.Recall = &record.Recall{Counts: record.Counts(*rc)}
 	}
+	rec.Broadcasts, rec.BrokerDemands, _ = r.notices.records()
 	rec.SortTimeline()
 	return rec
 }

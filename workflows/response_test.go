@@ -399,8 +399,9 @@ func TestDailyReport_DailyForAWeekThenOnlyWhenSomethingChanged(t *testing.T) {
 		switch e.Kind {
 		case record.KindDailyReport:
 			require.Equal(t, "18:00", e.At.In(respTokyo).Format("15:04"))
-			require.Equal(t, []string{"slack", "management"}, e.To)
-			require.Contains(t, e.Reason, "affected: not sent", "the affected audience waits for the Broadcast, and says so")
+			require.Equal(t, []string{"slack", "management", "affected"}, e.To)
+			require.Contains(t, e.Outcome, "affected: not sent — the affected have not been notified yet (start_broadcast first)",
+				"no report reaches the affected before the notice itself, and the record says so")
 			sent = append(sent, d)
 		case record.KindDailyReportSkipped:
 			skipped = append(skipped, d)
