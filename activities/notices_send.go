@@ -142,7 +142,10 @@ func (n *Notices) SendNotices(ctx context.Context, in SendChunk) (ChunkProgress,
 	if err := n.checkContent(in.Content, in.Approved); err != nil {
 		return p, withDetails(err, p)
 	}
-	r := &chunkRun{n: n, ctx: ctx, in: in, from: n.from(), ck: newCheckpointer(ctx, n.Heartbeats, p), cursor: p.Next, skip: map[int]bool{}}
+	r := &chunkRun{n: n, ctx: ctx, in: in, from: n.from(), cursor: p.Next, skip: map[int]bool{}}
+	r.halt, r.haltNow = context.WithCancel(ctx)
+	defer r.haltNow()
+	r.ck = newCheckpointer(ctx, n.Heartbeats, p, r.haltNow)
 	defer r.ck.close()
 	for _, at := range p.Ahead {
 		r.skip[at] = true
@@ -180,6 +183,11 @@ type chunkRun struct {
 	from *sgmail.Email
 	ck   *checkpointer
 
+	// halt ends the lanes' waits (rate limit, retry backoff) once the
+	// chunk is stopping.
+	halt    context.Context
+	haltNow context.CancelFunc
+
 	mu      sync.Mutex
 	cursor  int          // the next request to hand out
 	skip    map[int]bool // requests an earlier attempt dealt with
@@ -210,6 +218,7 @@ func (r *chunkRun) fail(f chunkFailure) {
 	if r.failure == nil {
 		r.failure = &f
 	}
+	r.haltNow()
 }
 
 func (r *chunkRun) failed() bool {
@@ -257,26 +266,7 @@ func (r *chunkRun) lane() {
 		var ahead request
 		var more bool
 		if req.mail != nil {
-			if r.n.Limiter != nil {
-				if err := r.n.Limiter.Wait(r.ctx); err != nil {
-					r.abandon(req.at, err)
-					return
-				}
-			}
-			sent := make(chan error, 1)
-			go func(m *sgmail.SGMailV3) {
-				sctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), sendTimeout)
-				defer cancel()
-				_, err := r.n.Mail.Send(sctx, m)
-				sent <- err
-			}(req.mail)
-			ahead, more = r.next()
-			if err := <-sent; err != nil {
-				if !ambiguous(err) {
-					// An answer, even 429 or 5xx, means nothing was sent.
-					r.ck.update(func(p *ChunkProgress) { p.InFlight = without(p.InFlight, req.at) })
-				} // else it stays in flight: the retry re-sends and counts it.
-				r.fail(chunkFailure{err: err, kind: failSend, at: req.at})
+			if !r.deliver(req, func() { ahead, more = r.next() }) {
 				return
 			}
 		} else {
@@ -302,6 +292,89 @@ func (r *chunkRun) lane() {
 		}
 		req = ahead
 	}
+}
+
+// Retries of one request within a chunk: transient failures (429, 5xx,
+// no answer) are retried by the lane, the request still recorded in
+// flight, after SendGrid's reset time or a backoff that starts again
+// after every success; only then does the chunk fail (and Temporal's
+// retry policy, whose backoff grows with every attempt of the activity,
+// take over).
+const maxSendTries = 8
+
+var (
+	sendBackoff    = time.Second
+	sendMaxBackoff = 30 * time.Second
+)
+
+// deliver sends req, retrying transient failures; prefetch runs while the
+// first try is in flight. It reports whether SendGrid accepted the
+// request; if not, the chunk is stopping (r.fail has the reason).
+func (r *chunkRun) deliver(req request, prefetch func()) bool {
+	for try := 1; ; try++ {
+		if r.n.Limiter != nil {
+			if err := r.n.Limiter.Wait(r.halt); err != nil {
+				r.abandon(req.at, r.haltCause(err))
+				return false
+			}
+		}
+		sent := make(chan error, 1)
+		go func(m *sgmail.SGMailV3) {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), sendTimeout)
+			defer cancel()
+			_, err := r.n.Mail.Send(sctx, m)
+			sent <- err
+		}(req.mail)
+		if try == 1 {
+			prefetch()
+		}
+		err := <-sent
+		if err == nil {
+			return true
+		}
+		// An answer, even 429 or 5xx, means nothing was sent; no answer
+		// leaves the outcome unknown: the request stays in flight, and
+		// is sent again and counted.
+		unknown := ambiguous(err)
+		var appErr *temporal.ApplicationError
+		if (errors.As(err, &appErr) && appErr.NonRetryable()) || try == maxSendTries {
+			if !unknown {
+				r.ck.update(func(p *ChunkProgress) { p.InFlight = without(p.InFlight, req.at) })
+			}
+			r.fail(chunkFailure{err: err, kind: failSend, at: req.at})
+			return false
+		}
+		delay := min(sendMaxBackoff, sendBackoff<<(try-1))
+		if appErr != nil && appErr.NextRetryDelay() > 0 {
+			delay = appErr.NextRetryDelay() // SendGrid's reset time
+		}
+		r.n.logger().Info("notice request failed; it is sent again", "broadcast", r.in.BroadcastID,
+			"offset", req.at, "try", try, "outcome_unknown", unknown, "retry_in", delay.String(), "error", err.Error())
+		select {
+		case <-time.After(delay):
+		case <-r.halt.Done():
+			if !unknown {
+				r.ck.update(func(p *ChunkProgress) { p.InFlight = without(p.InFlight, req.at) })
+			}
+			r.fail(chunkFailure{err: r.haltCause(r.halt.Err()), kind: failInterrupted})
+			return false
+		}
+		if unknown {
+			r.ck.update(func(p *ChunkProgress) { p.Resent += req.recipients })
+		}
+	}
+}
+
+// haltCause says why the lanes were halted: err, or the workflow's
+// request to stop.
+func (r *chunkRun) haltCause(err error) error {
+	if r.ck.canceled(r.ctx) {
+		return errInterrupted
+	}
+	if r.failed() {
+		return nil // another lane stopped the chunk and said why
+	}
+	return err
 }
 
 // next takes the next request and prepares it; a request that cannot be
@@ -483,6 +556,10 @@ type checkpointer struct {
 	hb    HeartbeatRecorder
 	token []byte
 
+	// onCancel is called when a record's answer says the workflow asked
+	// the chunk to stop.
+	onCancel func()
+
 	mu        sync.Mutex
 	cond      *sync.Cond
 	cur       ChunkProgress
@@ -495,8 +572,8 @@ type checkpointer struct {
 	done      sync.WaitGroup
 }
 
-func newCheckpointer(ctx context.Context, hb HeartbeatRecorder, p ChunkProgress) *checkpointer {
-	c := &checkpointer{ctx: ctx, hb: hb, cur: p, stop: make(chan struct{}), last: time.Now()}
+func newCheckpointer(ctx context.Context, hb HeartbeatRecorder, p ChunkProgress, onCancel func()) *checkpointer {
+	c := &checkpointer{ctx: ctx, hb: hb, onCancel: onCancel, cur: p, stop: make(chan struct{}), last: time.Now()}
 	c.cond = sync.NewCond(&c.mu)
 	if hb != nil {
 		c.token = activity.GetInfo(ctx).TaskToken
@@ -594,6 +671,7 @@ func (c *checkpointer) record() error {
 	if errors.As(err, &ce) {
 		// The progress is recorded; the workflow asked us to stop.
 		c.cancelReq, err = true, nil
+		c.onCancel()
 	}
 	if err != nil {
 		return fmt.Errorf("record progress: %w", err)

@@ -506,29 +506,52 @@ func TestSendNotices_ContentOrListOtherThanApprovedSendsNothing(t *testing.T) {
 	}
 }
 
-// mailer fails every request with err.
-type mailer struct{ err error }
+// mailer fails every request with err, or (failFirst) the first try of
+// every request, and sends the others through next.
+type mailer struct {
+	err       error
+	failFirst bool
+	next      activities.Mailer
+	mu        sync.Mutex
+	tries     map[string]int // by the request's first recipient ID
+}
 
-func (m mailer) Send(context.Context, *sgmail.SGMailV3) (string, error) { return "", m.err }
+func (m *mailer) Send(ctx context.Context, mail *sgmail.SGMailV3) (string, error) {
+	m.mu.Lock()
+	if m.tries == nil {
+		m.tries = map[string]int{}
+	}
+	first := mail.Personalizations[0].CustomArgs[activities.ArgRecipientID]
+	m.tries[first]++
+	try := m.tries[first]
+	m.mu.Unlock()
+	if m.failFirst && try > 1 {
+		return m.next.Send(ctx, mail)
+	}
+	return "", m.err
+}
 
-// A 429 keeps SendGrid's reset time as the retry delay and records that
-// nothing is in flight; a request that got no answer stays in flight, so
-// the retry counts it as possibly received twice.
-func TestSendNotices_ProviderFailuresAreClassified(t *testing.T) {
-	rateLimited := temporal.NewApplicationErrorWithOptions("sendgrid rate limited (429)", "RateLimited",
-		temporal.ApplicationErrorOptions{NextRetryDelay: 7 * time.Second})
-	noAnswer := fmt.Errorf("sendgrid mail send: %w", &url.Error{Op: "Post", URL: "https://api.sendgrid.com/v3/mail/send", Err: errors.New("connection reset")})
+var (
+	errRateLimited = temporal.NewApplicationErrorWithOptions("sendgrid rate limited (429)", "RateLimited",
+		temporal.ApplicationErrorOptions{NextRetryDelay: 5 * time.Millisecond})
+	errServer   = errors.New("sendgrid mail send: server error 503")
+	errNoAnswer = fmt.Errorf("sendgrid mail send: %w", &url.Error{Op: "Post", URL: "https://api.sendgrid.com/v3/mail/send", Err: errors.New("connection reset")})
+)
+
+// A 429, a 5xx or no answer is retried by the lane, the request still
+// recorded in flight (after SendGrid's reset time for a 429): the chunk
+// goes on. A request that got no answer may have been taken, so sending
+// it again is counted as possibly received twice.
+func TestSendNotices_TransientFailuresAreRetriedByTheLane(t *testing.T) {
+	defer activities.SetSendBackoff(time.Millisecond)()
 	tests := []struct {
-		name         string
-		err          error
-		retryDelay   time.Duration
-		nonRetryable bool
-		inFlight     []int
+		name   string
+		err    error
+		resent int
 	}{
-		{"429", rateLimited, 7 * time.Second, false, nil},
-		{"refused (4xx)", temporal.NewNonRetryableApplicationError("sendgrid refused the mail: HTTP 400", activities.ErrTypeRejected, nil), 0, true, nil},
-		{"5xx", errors.New("sendgrid mail send: server error 503"), 0, false, nil},
-		{"no answer", noAnswer, 0, false, []int{0}},
+		{"429", errRateLimited, 0},
+		{"5xx", errServer, 0},
+		{"no answer", errNoAnswer, 900},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -536,7 +559,49 @@ func TestSendNotices_ProviderFailuresAreClassified(t *testing.T) {
 			n := w.notices(t)
 			list := w.list(t, 1000)
 			c := prepare(t, n, seed004Request(t, list)).Content
-			n.Mail = mailer{tt.err}
+			m := &mailer{err: tt.err, failFirst: true, next: n.Mail}
+			n.Mail = m
+			hb := &heartbeats{}
+			n.Heartbeats = hb
+			in := chunkOf(c, 0, 1000)
+			in.Lanes = 2
+			p, err := sendChunk(t, n, in, nil)
+			require.NoError(t, err)
+			require.Equal(t, activities.ChunkProgress{Next: 1000, Sent: 900, NoAddress: 100, Requests: 2, Resent: tt.resent}, p)
+			require.Equal(t, map[string]int{"R00001": 2, "R00501": 2}, m.tries)
+			require.Len(t, perRecipient(w.sb.Outbox()), 900)
+		})
+	}
+}
+
+// A request that keeps failing stops the chunk after the lane's tries: a
+// 429 keeps SendGrid's reset time as the retry delay and records that
+// nothing is in flight, as does a 5xx; a request that never got an answer
+// stays in flight, so the retry sends it again and counts it. A request
+// refused for good (4xx) is not tried again.
+func TestSendNotices_ProviderFailuresAreClassified(t *testing.T) {
+	defer activities.SetSendBackoff(time.Millisecond)()
+	tests := []struct {
+		name         string
+		err          error
+		retryDelay   time.Duration
+		nonRetryable bool
+		tries        int
+		inFlight     []int
+	}{
+		{"429", errRateLimited, 5 * time.Millisecond, false, 8, nil},
+		{"refused (4xx)", temporal.NewNonRetryableApplicationError("sendgrid refused the mail: HTTP 400", activities.ErrTypeRejected, nil), 0, true, 1, nil},
+		{"5xx", errServer, 0, false, 8, nil},
+		{"no answer", errNoAnswer, 0, false, 8, []int{0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			n := w.notices(t)
+			list := w.list(t, 1000)
+			c := prepare(t, n, seed004Request(t, list)).Content
+			m := &mailer{err: tt.err}
+			n.Mail = m
 			hb := &heartbeats{}
 			n.Heartbeats = hb
 			_, err := sendChunk(t, n, chunkOf(c, 0, 1000), nil)
@@ -544,6 +609,7 @@ func TestSendNotices_ProviderFailuresAreClassified(t *testing.T) {
 			require.True(t, errors.As(err, &appErr), "got %v", err)
 			require.Equal(t, tt.retryDelay, appErr.NextRetryDelay())
 			require.Equal(t, tt.nonRetryable, appErr.NonRetryable())
+			require.Equal(t, map[string]int{"R00001": tt.tries}, m.tries)
 			last := hb.recorded[len(hb.recorded)-1]
 			require.Equal(t, tt.inFlight, last.InFlight)
 			require.Zero(t, last.Next)

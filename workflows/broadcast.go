@@ -364,6 +364,10 @@ func (b *broadcast) account(r Range, p activities.ChunkProgress) {
 	pr.Duplicates += p.Duplicates
 	pr.Requests += p.Requests
 	pr.Resent += p.Resent
+	// Requests that may have gone out are sent again with the rest.
+	for _, at := range p.InFlight {
+		pr.Resent += min(b.batchSize(), r.End-at)
+	}
 }
 
 // unsent returns the parts of r a chunk stopped at p has not dealt with:
