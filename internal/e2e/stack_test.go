@@ -127,6 +127,9 @@ type stackOptions struct {
 	// thousands in a large recall); they are shown (the last 200) if the
 	// test fails.
 	quiet bool
+	// env adds to (or overrides) the environment of the worker and
+	// front-door processes and of the in-process configuration.
+	env map[string]string
 }
 
 // stackSeq numbers the stacks of the test binary.
@@ -250,6 +253,9 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 		"BREACHFLOW_LIST_DIR":    t.TempDir(),
 		"BREACHFLOW_RECORD_DIR":  t.TempDir(),
 		"BREACHFLOW_LETTER_DIR":  t.TempDir(),
+	}
+	for k, v := range opts.env {
+		env[k] = v
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
