@@ -46,6 +46,13 @@ type recall struct {
 	// outcomes holds how each call attempt ended, by attempt number.
 	outcomes  map[int]DeliveryKind
 	seenEvent map[string]bool
+	// reported marks the requests a provider has reported on (a bounce, a
+	// call's outcome): such a request went out, even if its send's answer
+	// was lost.
+	reported map[request]bool
+	// sending counts sends waiting for their answer (or for their
+	// cancellation to land); the workflow does not complete before it is 0.
+	sending int
 	// reports are progress signals to the parent not yet acknowledged; the
 	// workflow must not complete before they are, or the last is dropped.
 	reports []workflow.Future
@@ -59,7 +66,14 @@ func newRecall(in RecallInput) *recall {
 		exhausted: map[runbooks.Channel]bool{},
 		outcomes:  map[int]DeliveryKind{},
 		seenEvent: map[string]bool{},
+		reported:  map[request]bool{},
 	}
+}
+
+// request names one request: a channel and its attempt number.
+type request struct {
+	ch runbooks.Channel
+	n  int
 }
 
 func (r *recall) setup(ctx workflow.Context) error {
@@ -127,7 +141,7 @@ func (r *recall) setup(ctx workflow.Context) error {
 
 func (r *recall) run(ctx workflow.Context) (RecallStatus, error) {
 	r.lookup(ctx)
-	r.report(ctx)
+	// No first report: the Incident counts a Recall it starts as pending.
 	for _, ch := range r.in.Policy.Request {
 		workflow.Go(ctx, func(ctx workflow.Context) { r.requestLoop(ctx, ch) })
 	}
@@ -145,7 +159,10 @@ func (r *recall) run(ctx workflow.Context) (RecallStatus, error) {
 			return r.status, err
 		}
 	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	// Every send still pending is being cancelled (its answer no longer
+	// matters): wait until the cancellations land, so the history records
+	// them and the server retries nothing for a closed Recall.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && r.sending == 0 }); err != nil {
 		return r.status, err
 	}
 	r.flushReports(ctx)
@@ -247,7 +264,7 @@ func (r *recall) requestLoop(ctx workflow.Context, ch runbooks.Channel) {
 			return
 		}
 		att := Attempt{Channel: ch, N: n, At: workflow.Now(ctx)}
-		res, err := r.send(ctx, ch, n)
+		res, err, moot := r.send(ctx, ch, n)
 		switch {
 		case err == nil:
 			att.MessageID, att.Outcome = res.MessageID, "sent"
@@ -255,6 +272,16 @@ func (r *recall) requestLoop(ctx workflow.Context, ch runbooks.Channel) {
 			att.Outcome = "failed: " + errorType(err)
 			r.record(att)
 			r.exhausted[ch] = true
+			return
+		case moot && r.reported[request{ch, n}] && !r.satisfied(ch):
+			// The provider reported on this request: it went out, though
+			// the send's answer was lost. Carry on as if it was answered.
+			att.Outcome, err = "sent (answer lost; the provider reported on it)", nil
+		case moot:
+			// Whether this request went out is unknown (its answer was
+			// lost or late); it no longer matters, and it is not retried.
+			att.Outcome = "cancelled: " + r.mootReason(ch)
+			r.record(att)
 			return
 		default:
 			att.Outcome = "failed: " + errorType(err)
@@ -331,33 +358,67 @@ func (r *recall) awaitCallOutcome(ctx workflow.Context, n int) DeliveryKind {
 	return r.outcomes[n]
 }
 
-func (r *recall) send(ctx workflow.Context, ch runbooks.Channel, attempt int) (activities.SendResult, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+// send asks the provider for one request and waits for its answer. A send
+// whose answer is lost (a killed worker, a provider timeout) is retried by
+// the server, and each retry may deliver the same request again: so as soon
+// as the answer no longer matters (the channel's confirmation arrived, the
+// channel bounced or proved invalid, the Recall was closed, or the provider
+// reported on this very request, which proves it went out), the send is
+// cancelled, and send waits until the cancellation is recorded. moot
+// reports that the send ended that way, without an answer.
+func (r *recall) send(ctx workflow.Context, ch runbooks.Channel, attempt int) (res activities.SendResult, err error, moot bool) {
+	var fn any
+	switch ch {
+	case runbooks.ChannelEmail:
+		fn = a.EmailDeletionRequest
+	case runbooks.ChannelVoice:
+		fn = a.CallDeletionRequest
+	case runbooks.ChannelSMS:
+		fn = a.SMSDeletionRequest
+	default:
+		return res, temporal.NewNonRetryableApplicationError("unknown channel "+string(ch), "UnknownChannel", nil), false
+	}
+	sctx, cancel := workflow.WithCancel(ctx)
+	sctx = workflow.WithActivityOptions(sctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		Summary:             fmt.Sprintf("%s deletion request #%d", ch, attempt),
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
 			MaximumAttempts: 20,
 		},
+		// A cancelled send resolves only once the server has recorded the
+		// cancellation (or the attempt running meanwhile has ended).
+		WaitForCancellation: true,
 	})
 	req := activities.DeletionRequest{
 		IncidentID: r.in.IncidentID, RecipientID: r.in.RecipientID,
 		RecallWorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		List:             r.in.List, Attempt: attempt,
 	}
-	var res activities.SendResult
-	var err error
-	switch ch {
-	case runbooks.ChannelEmail:
-		err = workflow.ExecuteActivity(ctx, a.EmailDeletionRequest, req).Get(ctx, &res)
-	case runbooks.ChannelVoice:
-		err = workflow.ExecuteActivity(ctx, a.CallDeletionRequest, req).Get(ctx, &res)
-	case runbooks.ChannelSMS:
-		err = workflow.ExecuteActivity(ctx, a.SMSDeletionRequest, req).Get(ctx, &res)
-	default:
-		err = temporal.NewNonRetryableApplicationError("unknown channel "+string(ch), "UnknownChannel", nil)
+	r.sending++
+	defer func() { r.sending-- }()
+	f := workflow.ExecuteActivity(sctx, fn, req)
+	moots := func() bool { return r.satisfied(ch) || r.reported[request{ch, attempt}] }
+	if err := workflow.Await(ctx, func() bool { return f.IsReady() || moots() }); err == nil && !f.IsReady() {
+		cancel()
+		moot = true
 	}
-	return res, err
+	err = f.Get(ctx, &res)
+	if err == nil {
+		moot = false // the answer came before the cancellation landed
+	}
+	return res, err, moot
+}
+
+// mootReason says why a channel's pending send no longer matters.
+func (r *recall) mootReason(ch runbooks.Channel) string {
+	switch {
+	case r.status.State == StateClosedByOperator:
+		return "closed by an operator"
+	case r.done() || r.confirmed[confirms(ch)]:
+		return "confirmed"
+	}
+	return "the channel cannot reach the person"
 }
 
 func isPermanent(err error) bool {
@@ -432,6 +493,9 @@ func (r *recall) onDelivery(ctx workflow.Context, e DeliveryEvent) {
 	// A provider's report about a request proves the request went out,
 	// even when the send's own answer was lost.
 	r.markRequested(ctx)
+	if e.Attempt > 0 {
+		r.reported[request{e.Channel, e.Attempt}] = true
+	}
 	switch e.Kind {
 	case DeliveryBounced, DeliveryDropped:
 		r.exhausted[e.Channel] = true

@@ -238,10 +238,12 @@ func TestRecall_RepeatedNoAnswerEndsUnreachable(t *testing.T) {
 	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m"))
 	var c calls
 	c.mock(env, nil)
+	// Each call is reported unanswered a minute after it is placed; the
+	// next follows two hours after that.
 	for k := 1; k <= 3; k++ {
 		env.RegisterDelayedCallback(func() {
 			env.SignalWorkflow(workflows.SignalDelivery, callEvent(workflows.DeliveryNoAnswer, k, "CA"+string(rune('0'+k))))
-		}, time.Duration(k-1)*2*time.Hour+time.Minute)
+		}, time.Duration(k-1)*(2*time.Hour+time.Minute)+time.Minute)
 	}
 	var st workflows.RecallStatus
 	env.RegisterDelayedCallback(func() {

@@ -120,17 +120,19 @@ type recallOutcome struct {
 	// reminders are messages of a later attempt.
 	messages, addresses, duplicates, reminders int
 	// webhookPosts of SendGrid events to the front door, webhookFailures
-	// among them (each was retried); reports: delivery reports (delivered,
-	// bounced) applied to the Recalls, over all of them.
-	webhookPosts, webhookFailures, reports int
+	// among them (each was retried); reports: bounce reports applied to the
+	// Recalls, over all of them (a "delivered" report changes nothing in a
+	// Recall: the front door takes it and signals nothing); bouncedMessages:
+	// messages sent to the addresses that bounce.
+	webhookPosts, webhookFailures, reports, bouncedMessages int
 	// lostClicks: confirmation clicks that failed (the front door or the
 	// server was away); each person then clicked a reminder.
 	lostClicks int
 }
 
 func (o recallOutcome) String() string {
-	return fmt.Sprintf("%d messages to %d addresses: %d duplicate sends, %d reminders; %d event webhook posts, %d failed and retried, %d delivery reports applied; %d confirmation clicks lost",
-		o.messages, o.addresses, o.duplicates, o.reminders, o.webhookPosts, o.webhookFailures, o.reports, o.lostClicks)
+	return fmt.Sprintf("%d messages to %d addresses: %d duplicate sends, %d reminders; %d event webhook posts, %d failed and retried, %d bounce reports applied for %d bounced messages; %d confirmation clicks lost",
+		o.messages, o.addresses, o.duplicates, o.reminders, o.webhookPosts, o.webhookFailures, o.reports, o.bouncedMessages, o.lostClicks)
 }
 
 // requireEveryRecipientSettled waits until the recall has settled, then
@@ -179,7 +181,7 @@ func (s *stack) requireEveryRecipientSettled(ctx context.Context, id string) rec
 	// What each Recall recorded: its state, one confirmation at most, each
 	// provider event once.
 	results := recallResults(ctx, t, s, all)
-	delivered := map[string]int{} // by Recall workflow ID
+	bounceReports := map[string]int{} // by Recall workflow ID
 	for wid, rs := range results {
 		wantState, wantConfirmations := workflows.StateConfirmed, 1
 		if slices.Contains(bounced, rs.RecipientID) {
@@ -196,8 +198,8 @@ func (s *stack) requireEveryRecipientSettled(ctx context.Context, id string) rec
 				}
 				seen[id] = true
 			}
-			if e.Kind == workflows.DeliveryDelivered || e.Kind == workflows.DeliveryBounced {
-				delivered[wid]++
+			if e.Kind == workflows.DeliveryBounced {
+				bounceReports[wid]++
 			}
 		}
 	}
@@ -215,6 +217,7 @@ func (s *stack) requireEveryRecipientSettled(ctx context.Context, id string) rec
 			if e.Bounced < 1 || e.Confirmed != 0 {
 				t.Errorf("%s: %+v, want a bounce", addr, e)
 			}
+			o.bouncedMessages += e.Messages
 		case e.Confirmed < 1:
 			t.Errorf("%s never confirmed (%+v)", addr, e)
 		}
@@ -223,8 +226,8 @@ func (s *stack) requireEveryRecipientSettled(ctx context.Context, id string) rec
 			o.lostClicks += e.LinkGETs - e.FormPOSTs // the page itself did not load
 		}
 	}
-	// Delivery reports applied to a Recall never outnumber the messages
-	// sent to its person: a webhook retried after a restart counts once.
+	// Bounce reports applied to a Recall never outnumber the messages sent
+	// to its person: a webhook retried after a restart counts once.
 	messagesTo := map[string]int{} // by Recall workflow ID
 	keys := map[string]bool{}
 	for _, m := range s.sandbox.Outbox() {
@@ -237,10 +240,10 @@ func (s *stack) requireEveryRecipientSettled(ctx context.Context, id string) rec
 			}
 		}
 	}
-	for wid, d := range delivered {
+	for wid, d := range bounceReports {
 		o.reports += d
 		if d > messagesTo[wid] {
-			t.Errorf("%s: %d delivery reports applied for %d messages sent", wid, d, messagesTo[wid])
+			t.Errorf("%s: %d bounce reports applied for %d messages sent", wid, d, messagesTo[wid])
 		}
 	}
 	return o
@@ -354,8 +357,9 @@ func TestFault_ProvidersFailAFifthOfTheCalls(t *testing.T) {
 
 // `starter serve` is killed with SIGKILL in the middle of the recall and
 // started again on the same port: SendGrid's event webhooks that failed
-// meanwhile are retried by the provider and applied once (a click lost in
-// the outage would be made again on the reminder); the counts stay exact.
+// meanwhile are retried by the provider, and each bounce is applied once (a
+// click lost in the outage would be made again on the reminder); the
+// counts stay exact.
 func TestFault_FrontDoorRestartedMidRecall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), faultDeadline)
 	defer cancel()
@@ -373,17 +377,19 @@ func TestFault_FrontDoorRestartedMidRecall(t *testing.T) {
 	if o.webhookFailures == 0 {
 		t.Errorf("no event webhook failed: the restart did not happen mid-run")
 	}
-	// Every message's report arrived (retried through the outage) and was
-	// applied exactly once, including those the killed process had already
+	// Every bounce report arrived (retried through the outage) and was
+	// applied exactly once, including one the killed process had already
 	// signalled before it could answer.
-	if o.duplicates == 0 && o.reports != o.messages {
-		t.Errorf("%d delivery reports applied for %d messages, want one each", o.reports, o.messages)
+	if o.reports != o.bouncedMessages {
+		t.Errorf("%d bounce reports applied for %d bounced messages, want one each", o.reports, o.bouncedMessages)
 	}
 }
 
 // A provider accepted the deletion request but its answer was lost (a
 // timeout), then reported that the mail bounced: the request did reach the
-// provider, so the Incident counts the person as asked, and unreachable.
+// provider, so the Incident counts the person as asked, and unreachable;
+// and the send whose answer was lost is cancelled, not retried: the same
+// mail does not go again to an address known to bounce.
 func TestFault_BounceAfterALostAnswerCountsAsAsked(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -403,6 +409,33 @@ func TestFault_BounceAfterALostAnswerCountsAsAsked(t *testing.T) {
 	}
 	if st.Recall.Requested != 2 {
 		t.Errorf("asked %d of 2 (%+v): the bounce proves the request reached the provider", st.Recall.Requested, st.Recall)
+	}
+	// The send's retries were due 5 s, 15 s, 35 s... after the lost answer:
+	// once the Recall has recorded the cancellation, none can come.
+	rs := s.waitRecall(ctx, workflows.RecallWorkflowID(id, "R00002"), "the lost send cancelled", func(rs workflows.RecallStatus) bool {
+		return len(rs.Attempts) == 1
+	})
+	if got := rs.Attempts[0].Outcome; !strings.HasPrefix(got, "cancelled: ") {
+		t.Errorf("attempt outcome %q, want cancelled", got)
+	}
+	if b := s.sandbox.Stats().Email["b@bounce.example.jp"]; b.Messages != 1 {
+		t.Errorf("%d messages to the bouncing address, want 1: the lost send was retried after the bounce", b.Messages)
+	}
+}
+
+// waitRecall polls a Recall's status until ok returns true.
+func (s *stack) waitRecall(ctx context.Context, wid, what string, ok func(workflows.RecallStatus) bool) workflows.RecallStatus {
+	s.t.Helper()
+	for {
+		rs, err := recallStatus(ctx, s, wid)
+		if err == nil && ok(rs) {
+			return rs
+		}
+		select {
+		case <-ctx.Done():
+			s.t.Fatalf("timed out waiting for %s: %+v (err %v)", what, rs, err)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
 

@@ -201,6 +201,8 @@ func TestSendGridEventWebhook(t *testing.T) {
 	stale := strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)
 	bounce := []byte(`[{"email":"x@example.jp","event":"bounce","sg_event_id":"ev-1","timestamp":1,"breachflow_recall":"INC-1/recall/R00001","breachflow_attempt":"1","category":["a"]},
 {"email":"x@example.jp","event":"open","sg_event_id":"ev-2","breachflow_recall":"INC-1/recall/R00001"}]`)
+	delivered := []byte(`[{"email":"y@example.jp","event":"processed","sg_event_id":"ev-3","breachflow_recall":"INC-1/recall/R00002","breachflow_attempt":"1"},
+{"email":"y@example.jp","event":"delivered","sg_event_id":"ev-4","breachflow_recall":"INC-1/recall/R00002","breachflow_attempt":"1"}]`)
 
 	tests := []struct {
 		name        string
@@ -211,6 +213,7 @@ func TestSendGridEventWebhook(t *testing.T) {
 	}{
 		{"signed bounce becomes one delivery signal", bounce, signSendGrid(t, key, fresh, bounce), 204, 1},
 		{"the same delivery again (provider retry) changes nothing", bounce, signSendGrid(t, key, fresh, bounce), 204, 0},
+		{"processed and delivered are taken but not signalled: they change nothing in a Recall", delivered, signSendGrid(t, key, fresh, delivered), 204, 0},
 		{"stale timestamp", bounce, signSendGrid(t, key, stale, bounce), 401, 0},
 		{"signed by another key", bounce, signSendGrid(t, otherKey, fresh, bounce), 403, 0},
 		{"tampered body", append(bytes.Clone(bounce), ' '), signSendGrid(t, key, fresh, bounce), 403, 0},

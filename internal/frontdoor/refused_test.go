@@ -114,7 +114,7 @@ func TestSendGridForgedStaleReplayedTampered(t *testing.T) {
 	key := sandboxKey(t)
 	ts := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).Unix(), 10) }
 	event := func(id, recall string) string {
-		return `{"event":"delivered","sg_event_id":"` + id + `","breachflow_recall":"` + recall + `"}`
+		return `{"event":"bounce","sg_event_id":"` + id + `","breachflow_recall":"` + recall + `"}`
 	}
 	one := []byte("[" + event("ev-1", "INC-1/recall/R00001") + "]")
 	rebatched := []byte("[" + event("ev-2", "INC-1/recall/R00002") + "," + event("ev-1", "INC-1/recall/R00001") + "]")
@@ -180,7 +180,7 @@ func TestSendGridForgedStaleReplayedTampered(t *testing.T) {
 func TestSendGridRetryAfterFailureAppliesTheRest(t *testing.T) {
 	sig := &scriptedSignaler{script: []byte{0, 1}} // the second event fails
 	s, _ := fuzzServer(t, sig)
-	body := []byte(`[{"event":"delivered","sg_event_id":"a","breachflow_recall":"INC-1/recall/R00001"},` +
+	body := []byte(`[{"event":"dropped","sg_event_id":"a","breachflow_recall":"INC-1/recall/R00001"},` +
 		`{"event":"bounce","sg_event_id":"b","breachflow_recall":"INC-1/recall/R00002"}]`)
 	hdr := signSendGrid(t, sandboxKey(t), strconv.FormatInt(now.Unix(), 10), body)
 	if w := do(s, "POST", "/webhooks/sendgrid/events", bytes.NewReader(body), hdr); w.Code != http.StatusServiceUnavailable {

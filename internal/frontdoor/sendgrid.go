@@ -32,7 +32,8 @@ type sendgridEvent struct {
 
 // sendgridEvents receives SendGrid's event webhook: verified with the
 // ECDSA signature over the raw body, inside a time window, deduplicated by
-// sg_event_id, then signalled to the Recall named in the custom args.
+// sg_event_id; bounces and drops are then signalled to the Recall (or the
+// Broadcast) named in the custom args.
 func (s *Server) sendgridEvents(w http.ResponseWriter, r *http.Request) {
 	if s.sgKey == nil {
 		http.Error(w, "event webhook not configured", http.StatusServiceUnavailable)
@@ -82,12 +83,16 @@ func (s *Server) freshTimestamp(ts string) bool {
 func (s *Server) applySendGridEvent(r *http.Request, e sendgridEvent) error {
 	var kind workflows.DeliveryKind
 	switch e.Event {
-	case "delivered":
-		kind = workflows.DeliveryDelivered
 	case "bounce":
 		kind = workflows.DeliveryBounced
 	case "dropped":
 		kind = workflows.DeliveryDropped
+	case "delivered":
+		// Not signalled: it changes nothing a Recall or a Broadcast acts on
+		// (the send's answer already says the provider took the message,
+		// and a confirmation proves it arrived), and one signal per message
+		// would cost each Recall a workflow task.
+		return nil
 	default:
 		return nil // processed, deferred, open, click, ...: not needed
 	}

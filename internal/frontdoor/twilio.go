@@ -200,13 +200,14 @@ func (s *Server) voiceStatus(w http.ResponseWriter, r *http.Request, c linktoken
 	}
 }
 
-// smsStatus turns SMS status callbacks into delivery events.
+// smsStatus turns SMS status callbacks into delivery events. Only a
+// failure is signalled: "delivered" changes nothing the Recall acts on
+// (the send's answer already says Twilio took the message, and a
+// confirmation proves it arrived).
 func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request, c linktoken.Claims) {
 	status := r.PostForm.Get("MessageStatus")
 	var kind workflows.DeliveryKind
 	switch status {
-	case "delivered":
-		kind = workflows.DeliveryDelivered
 	case "undelivered", "failed":
 		kind = workflows.DeliveryFailed
 	default:

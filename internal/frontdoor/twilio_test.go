@@ -221,3 +221,29 @@ func TestTwilioStatusCallbacks(t *testing.T) {
 		t.Errorf("event = %+v", ev)
 	}
 }
+
+// Of an SMS's status callbacks only a failure reaches the Recall: a
+// delivered SMS changes nothing there (the send's answer said Twilio took
+// it; the link click confirms).
+func TestTwilioSMSStatusCallbacks(t *testing.T) {
+	s, rec, links := newServer(t)
+	tok := url.QueryEscape(token(t, links, linktoken.PurposeVoice, now.Add(time.Hour)))
+	path := "/webhooks/twilio/sms/status?t=" + tok
+	for _, st := range []struct{ sid, status string }{{"SM1", "queued"}, {"SM1", "sent"}, {"SM1", "delivered"}, {"SM2", "sent"}, {"SM2", "undelivered"}} {
+		f := url.Values{"MessageSid": {st.sid}, "MessageStatus": {st.status}}
+		body, hdr := form2(f)
+		hdr.Set("X-Twilio-Signature", twilioSign(twilioToken, publicURL+path, f))
+		hdr.Set("I-Twilio-Idempotency-Token", "idem-"+st.sid+"-"+st.status)
+		if w := do(s, "POST", path, body, hdr); w.Code != http.StatusNoContent {
+			t.Fatalf("%s %s: status %d", st.sid, st.status, w.Code)
+		}
+	}
+	sigs := rec.all()
+	if len(sigs) != 1 {
+		t.Fatalf("signals = %+v, want exactly the undelivered SMS", sigs)
+	}
+	ev := sigs[0].Arg.(workflows.DeliveryEvent)
+	if ev.Channel != "sms" || ev.Kind != workflows.DeliveryFailed || ev.Evidence.EventID != "SM2:undelivered" {
+		t.Errorf("event = %+v", ev)
+	}
+}
