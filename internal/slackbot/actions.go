@@ -41,6 +41,22 @@ func (d *Dispatcher) HandleInteraction(ctx context.Context, ic slack.Interaction
 			return d.closeRecipientSubmission(ic)
 		case slackui.CallbackRecordFiling:
 			return d.recordFilingSubmission(ic)
+		case slackui.CallbackProposeNotRequired:
+			return d.proposeNotRequiredSubmission(ic)
+		case slackui.CallbackReviewNotRequired:
+			return d.reviewNotRequiredSubmission(ic)
+		case slackui.CallbackPreventionReport:
+			return d.preventionReportSubmission(ic)
+		case slackui.CallbackUpdateFacts:
+			return d.updateFactsSubmission(ic)
+		case slackui.CallbackAddBroker:
+			return d.addBrokerSubmission(ic)
+		case slackui.CallbackRecordMailing:
+			return d.recordMailingSubmission(ic)
+		case slackui.CallbackBrokerAnswer:
+			return d.brokerAnswerSubmission(ic)
+		case slackui.CallbackRecordEscalation:
+			return d.recordEscalationSubmission(ic)
 		}
 	}
 	return Ack{}
@@ -56,14 +72,29 @@ type update struct {
 	UpdateID string
 	// Done is shown to the user when the Update completes.
 	Done string
+	// Result, when set, receives the Update's result; Report then says
+	// what to show the user (instead of Done) and what to post in the
+	// incident message's thread (nothing when empty).
+	Result any
+	Report func() (told, thread string)
 }
 
-// actionMeta is the private_metadata of the close-recipient and
-// record-filing modals: the button's value and where to answer.
+// actionMeta is the private_metadata of the action modals: the button's
+// value and where to answer.
 type actionMeta struct {
 	slackui.ButtonValue
 	Channel     string `json:"c"`
 	ResponseURL string `json:"r,omitempty"`
+	// Thread is the message the button was on, to reply under.
+	Thread string `json:"t,omitempty"`
+	// Aware is when the organisation became aware (Unix seconds), for the
+	// facts modal's checks.
+	Aware int64 `json:"a,omitempty"`
+}
+
+// target returns where the outcome of the modal's Update goes.
+func (m actionMeta) target(user string) target {
+	return target{Channel: m.Channel, User: user, ResponseURL: m.ResponseURL, Thread: m.Thread}
 }
 
 func (d *Dispatcher) blockActions(ctx context.Context, ic slack.InteractionCallback) Ack {
@@ -76,13 +107,23 @@ func (d *Dispatcher) blockActions(ctx context.Context, ic slack.InteractionCallb
 	if channel == "" {
 		channel = ic.Container.ChannelID
 	}
-	t := target{Channel: channel, User: user, ResponseURL: ic.ResponseURL}
+	thread := ic.Container.MessageTs
+	if thread == "" {
+		thread = ic.Message.Timestamp
+	}
+	if ic.Message.ThreadTimestamp != "" {
+		thread = ic.Message.ThreadTimestamp
+	}
+	t := target{Channel: channel, User: user, ResponseURL: ic.ResponseURL, Thread: thread}
 	d.log.Info("slackbot: button", "action", a.ActionID, "user", user, "channel", channel)
 
 	switch a.ActionID {
 	case slackui.ActionCompleteTask, slackui.ActionPhoneConfirmed, slackui.ActionApproveBroadcast,
 		slackui.ActionCloseRecipient, slackui.ActionRecordFiling,
-		slackui.ActionPauseBroadcast, slackui.ActionResumeBroadcast, slackui.ActionStopBroadcast:
+		slackui.ActionPauseBroadcast, slackui.ActionResumeBroadcast, slackui.ActionStopBroadcast,
+		slackui.ActionNotRequired, slackui.ActionPreventionReport, slackui.ActionUpdateFacts,
+		slackui.ActionSendNotices, slackui.ActionAddBroker,
+		slackui.ActionRecordMailing, slackui.ActionBrokerAnswer, slackui.ActionRecordEscalation:
 	default:
 		return Ack{} // not ours (e.g. a link button)
 	}
@@ -131,12 +172,36 @@ func (d *Dispatcher) blockActions(ctx context.Context, ic slack.InteractionCallb
 		d.runLater(t, update{Need: roleApprover, WorkflowID: v.WorkflowID, Name: workflows.UpdateResumeBroadcast,
 			Arg: workflows.BroadcastControl{By: user}, UpdateID: updateID,
 			Done: "Broadcast resumed, recorded as yours."})
+	default:
+		meta := actionMeta{ButtonValue: v, Channel: channel, ResponseURL: ic.ResponseURL, Thread: thread}
+		return d.stepButton(ctx, a.ActionID, ic.TriggerID, t, meta, updateID)
+	}
+	return Ack{}
+}
+
+// stepButton answers the buttons that open a modal, and "Send notices".
+func (d *Dispatcher) stepButton(ctx context.Context, action, trigger string, t target, meta actionMeta, updateID string) Ack {
+	switch action {
 	case slackui.ActionCloseRecipient:
-		return d.openActionModal(ctx, ic, t, roleResponder, d.closeRecipientModal,
-			actionMeta{ButtonValue: v, Channel: channel, ResponseURL: ic.ResponseURL})
+		return d.openActionModal(ctx, trigger, t, roleResponder, d.closeRecipientModal, meta)
 	case slackui.ActionRecordFiling:
-		return d.openActionModal(ctx, ic, t, roleApprover, d.recordFilingModal,
-			actionMeta{ButtonValue: v, Channel: channel, ResponseURL: ic.ResponseURL})
+		return d.openActionModal(ctx, trigger, t, roleApprover, d.recordFilingModal, meta)
+	case slackui.ActionNotRequired:
+		return d.openNotRequired(ctx, trigger, t, meta)
+	case slackui.ActionPreventionReport:
+		return d.openActionModal(ctx, trigger, t, roleApprover, d.preventionReportModal, meta)
+	case slackui.ActionUpdateFacts:
+		return d.openFacts(ctx, trigger, t, meta)
+	case slackui.ActionAddBroker:
+		return d.openActionModal(ctx, trigger, t, roleResponder, d.addBrokerModal, meta)
+	case slackui.ActionRecordMailing:
+		return d.openActionModal(ctx, trigger, t, roleResponder, d.recordMailingModal, meta)
+	case slackui.ActionBrokerAnswer:
+		return d.openActionModal(ctx, trigger, t, roleResponder, d.brokerAnswerModal, meta)
+	case slackui.ActionRecordEscalation:
+		return d.openActionModal(ctx, trigger, t, roleApprover, d.recordEscalationModal, meta)
+	case slackui.ActionSendNotices:
+		d.runLater(t, d.startBroadcast(meta.WorkflowID, t.User, updateID))
 	}
 	return Ack{}
 }
@@ -180,7 +245,14 @@ func (d *Dispatcher) run(ctx context.Context, t target, u update) {
 		return
 	}
 	d.log.Info("slackbot: update applied", "update", u.Name, "workflow", u.WorkflowID, "user", t.User)
-	d.tell(ctx, t, u.Done)
+	told, thread := u.Done, ""
+	if u.Report != nil {
+		told, thread = u.Report()
+	}
+	if thread != "" {
+		d.postInThread(ctx, t, thread)
+	}
+	d.tell(ctx, t, told)
 }
 
 func (d *Dispatcher) sendUpdate(ctx context.Context, u update) error {
@@ -191,7 +263,7 @@ func (d *Dispatcher) sendUpdate(ctx context.Context, u update) error {
 	if err != nil {
 		return fmt.Errorf("update %s on %s: %w", u.Name, u.WorkflowID, err)
 	}
-	if err := h.Get(ctx, nil); err != nil {
+	if err := h.Get(ctx, u.Result); err != nil {
 		return fmt.Errorf("update %s on %s: %w", u.Name, u.WorkflowID, err)
 	}
 	return nil
@@ -216,7 +288,7 @@ func updateFailure(err error, timeout time.Duration) string {
 
 // openActionModal authorizes the user and opens the modal of a button
 // that needs more input, within the trigger's 3 seconds.
-func (d *Dispatcher) openActionModal(ctx context.Context, ic slack.InteractionCallback, t target, need role,
+func (d *Dispatcher) openActionModal(ctx context.Context, trigger string, t target, need role,
 	build func(actionMeta) (slack.ModalViewRequest, error), meta actionMeta) Ack {
 	actx, cancel := context.WithTimeout(ctx, authBudget)
 	refusal, ok := d.authorize(actx, need, t.User)
@@ -225,6 +297,12 @@ func (d *Dispatcher) openActionModal(ctx context.Context, ic slack.InteractionCa
 		d.later(t, "Nothing was changed. "+refusal)
 		return Ack{}
 	}
+	return d.openModal(ctx, trigger, t, build, meta)
+}
+
+// openModal builds and opens a modal (the user is already authorized).
+func (d *Dispatcher) openModal(ctx context.Context, trigger string, t target,
+	build func(actionMeta) (slack.ModalViewRequest, error), meta actionMeta) Ack {
 	view, err := build(meta)
 	if err != nil {
 		d.log.Error("slackbot: build modal", "error", err)
@@ -232,7 +310,7 @@ func (d *Dispatcher) openActionModal(ctx context.Context, ic slack.InteractionCa
 		return Ack{}
 	}
 	octx, cancel := context.WithTimeout(ctx, openBudget)
-	_, err = d.cfg.Slack.OpenViewContext(octx, ic.TriggerID, view)
+	_, err = d.cfg.Slack.OpenViewContext(octx, trigger, view)
 	cancel()
 	if err != nil {
 		d.log.Warn("slackbot: views.open failed", "user", t.User, "error", err)
@@ -350,7 +428,7 @@ func (d *Dispatcher) closeRecipientSubmission(ic slack.InteractionCallback) Ack 
 		return Ack{Payload: slack.NewErrorsViewSubmissionResponse(map[string]string{InputReason: fmt.Sprintf("At most %d characters.", maxReason)})}
 	}
 	user := ic.User.ID
-	t := target{Channel: meta.Channel, User: user, ResponseURL: meta.ResponseURL}
+	t := meta.target(user)
 	d.runLater(t, update{Need: roleResponder, WorkflowID: meta.WorkflowID, Name: workflows.UpdateCloseRecipient,
 		Arg: workflows.CloseRecipient{By: user, Reason: reason}, UpdateID: viewUpdateID(ic),
 		Done: fmt.Sprintf("%s is closed, recorded as yours.", itemOr(meta.Item, "The recipient"))})
@@ -391,7 +469,7 @@ func (d *Dispatcher) recordFilingSubmission(ic slack.InteractionCallback) Ack {
 		return Ack{Payload: slack.NewErrorsViewSubmissionResponse(errs)}
 	}
 	user := ic.User.ID
-	t := target{Channel: meta.Channel, User: user, ResponseURL: meta.ResponseURL}
+	t := meta.target(user)
 	d.runLater(t, update{Need: roleApprover, WorkflowID: meta.WorkflowID, Name: workflows.UpdateRecordFiling,
 		Arg: workflows.RecordFiling{FiledAt: filedAt.UTC(), Reference: ref, Channel: ch, By: user}, UpdateID: viewUpdateID(ic),
 		Done: fmt.Sprintf("Filing of `%s` recorded, as yours.", itemOr(meta.Item, "the obligation"))})

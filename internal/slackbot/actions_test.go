@@ -36,8 +36,10 @@ func (h *harness) postIncidentMessage() (incidentTS, broadcastTS string) {
 			Runbook: "missend", Phase: workflows.PhaseRecall,
 			Deadlines: []slackui.DeadlineView{{ObligationID: "JP-APPI-final", WorkflowID: filingWF,
 				Label: "JP-APPI final report to the PPC", Due: time.Date(2026, 12, 21, 0, 0, 0, 0, jst), State: "pending"}},
-			Tasks:       []slackui.TaskView{{ID: "T1", Title: "Stop the mailing job", Owner: "infra"}},
-			Unreachable: []slackui.RecipientView{{RecipientID: "R00007", WorkflowID: recallWF}},
+			Tasks:          []slackui.TaskView{{ID: "T1", Title: "Stop the mailing job", Owner: "infra"}},
+			Unreachable:    []slackui.RecipientView{{RecipientID: "R00007", WorkflowID: recallWF}},
+			Prevention:     &slackui.PreventionView{Due: time.Date(2027, 5, 21, 0, 0, 0, 0, jst)},
+			CanSendNotices: true, CanAddBroker: true,
 		},
 	})
 	if err != nil {

@@ -20,10 +20,14 @@ type role int
 // Roles.
 const (
 	// roleResponder may declare incidents, look them up, complete tasks,
-	// record phone confirmations and close recipients (BREACHFLOW_SLACK_DECLARERS).
+	// record phone confirmations and close recipients, change the facts,
+	// start the notices and broker demands, record a letter's mailing and
+	// answer, and propose that an obligation is not required
+	// (BREACHFLOW_SLACK_DECLARERS).
 	roleResponder role = iota
-	// roleApprover may approve broadcasts and record regulator filings
-	// (BREACHFLOW_SLACK_APPROVERS).
+	// roleApprover may approve and resume broadcasts, review not-required
+	// proposals, and record regulator filings, the prevention report and
+	// escalations (BREACHFLOW_SLACK_APPROVERS).
 	roleApprover
 )
 

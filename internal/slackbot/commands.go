@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/breachflow/breachflow/internal/slackui"
 	"github.com/breachflow/breachflow/workflows"
 )
 
@@ -56,6 +57,8 @@ func (d *Dispatcher) HandleSlashCommand(ctx context.Context, cmd slack.SlashComm
 		return d.answerSoon(cmd, "Looking up open incidents…", func(ctx context.Context) string {
 			return d.list(ctx, cmd.UserID)
 		})
+	case "facts", "prevention", "notices", "broker":
+		return d.incidentCommand(ctx, cmd, sub, rest)
 	}
 	return ephemeral(fmt.Sprintf("Unknown command %q.\n\n%s", sub, helpText(cmd.Command)))
 }
@@ -76,8 +79,12 @@ func helpText(c string) string {
 		fmt.Sprintf("• `%s declare [runbook]` — declare an incident (opens a form)", c),
 		fmt.Sprintf("• `%s status INC-YYYYMMDD-XXXXXX` — where an incident stands", c),
 		fmt.Sprintf("• `%s list` — open incidents", c),
+		fmt.Sprintf("• `%s facts INC-…` — change the facts (people affected, what leaked, unauthorized purpose; opens a form)", c),
+		fmt.Sprintf("• `%s prevention INC-…` — record the root-cause and prevention report (opens a form)", c),
+		fmt.Sprintf("• `%s notices INC-…` — start the notice to everyone affected (test send and approvals first)", c),
+		fmt.Sprintf("• `%s broker INC-…` — start a cease-and-desist demand to a list broker (opens a form)", c),
 		fmt.Sprintf("• `%s help` — this help", c),
-		"The incident message in this channel has buttons for the human steps: complete a task, record a phone confirmation, close a recipient, approve a broadcast, record a regulator filing.",
+		"The incident message in this channel has buttons for the human steps: complete a task, record a phone confirmation, close a recipient, record a regulator filing or propose that it is not required, update the facts, send the notices, add a broker; broadcasts and broker letters have their own buttons.",
 	}, "\n")
 }
 
@@ -224,4 +231,30 @@ func temporalFailure(what string, err error) string {
 		return fmt.Sprintf("Could not %s: Temporal did not answer in time. Try again in a minute.", what)
 	}
 	return fmt.Sprintf("Could not %s: %v", what, err)
+}
+
+// incidentCommand answers `/breach facts|prevention|notices|broker INC-…`:
+// the same steps as the incident message's buttons, for when the message
+// is far up the channel.
+func (d *Dispatcher) incidentCommand(ctx context.Context, cmd slack.SlashCommand, sub, incidentID string) Ack {
+	if !incidentIDPattern.MatchString(incidentID) {
+		return ephemeral(fmt.Sprintf("Usage: `%s %s INC-YYYYMMDD-XXXXXX` (see `%s list` for open incidents).", command(cmd), sub, command(cmd)))
+	}
+	t := target{Channel: cmd.ChannelID, User: cmd.UserID, ResponseURL: cmd.ResponseURL}
+	meta := actionMeta{ButtonValue: slackui.ButtonValue{WorkflowID: workflows.IncidentWorkflowID(incidentID)},
+		Channel: cmd.ChannelID, ResponseURL: cmd.ResponseURL}
+	switch sub {
+	case "facts":
+		return d.openFacts(ctx, cmd.TriggerID, t, meta)
+	case "prevention":
+		return d.openActionModal(ctx, cmd.TriggerID, t, roleApprover, d.preventionReportModal, meta)
+	case "broker":
+		return d.openActionModal(ctx, cmd.TriggerID, t, roleResponder, d.addBrokerModal, meta)
+	}
+	updateID := ""
+	if cmd.TriggerID != "" && cmd.UserID != "" {
+		updateID = "slack:" + cmd.UserID + ":" + cmd.TriggerID
+	}
+	d.runLater(t, d.startBroadcast(meta.WorkflowID, cmd.UserID, updateID))
+	return ephemeral(fmt.Sprintf("Starting the notices of %s…", incidentID))
 }

@@ -366,6 +366,7 @@ func FuzzInteraction(f *testing.F) {
 	task := slackui.ButtonValue{WorkflowID: "INC-20261121-ABC234", Item: "T1"}
 	recall := slackui.ButtonValue{WorkflowID: "INC-20261121-ABC234/recall/R00007", Item: "R00007"}
 	obligation := slackui.ButtonValue{WorkflowID: "INC-20261121-ABC234/obligation/JP-APPI", Item: "JP-APPI-prelim"}
+	demand := slackui.ButtonValue{WorkflowID: "INC-20261121-ABC234/broker/B001", Item: "B001"}
 	meta := `{"w":"INC-20261121-ABC234/recall/R00007","i":"R00007","c":"C0INCIDENT","r":"https://hooks.slack.com/x"}`
 	declare := inputs(map[string]slack.BlockAction{
 		slackbot.InputRunbook:       {SelectedOption: slack.OptionBlockObject{Value: "missend"}},
@@ -388,6 +389,34 @@ func FuzzInteraction(f *testing.F) {
 		buttonPress(slackui.ActionRecordFiling, bob, obligation),
 		buttonPress(slackui.ActionPauseBroadcast, bob, task),
 		buttonPress("some-link-button", alice, task),
+		buttonPress(slackui.ActionNotRequired, alice, obligation),
+		buttonPress(slackui.ActionUpdateFacts, alice, slackui.ButtonValue{WorkflowID: "INC-20261121-ABC234"}),
+		buttonPress(slackui.ActionSendNotices, alice, slackui.ButtonValue{WorkflowID: "INC-20261121-ABC234"}),
+		buttonPress(slackui.ActionAddBroker, alice, slackui.ButtonValue{WorkflowID: "INC-20261121-ABC234"}),
+		buttonPress(slackui.ActionRecordMailing, carol, demand),
+		submission(slackui.CallbackProposeNotRequired, alice, meta, inputs(map[string]slack.BlockAction{slackbot.InputRationale: {Value: "encrypted"}})),
+		submission(slackui.CallbackReviewNotRequired, bob, meta, inputs(map[string]slack.BlockAction{
+			slackbot.InputDecision: {SelectedOption: slack.OptionBlockObject{Value: slackbot.DecisionReject}}, slackbot.InputNote: {Value: "no"},
+		})),
+		submission(slackui.CallbackUpdateFacts, alice, meta, inputs(map[string]slack.BlockAction{
+			slackbot.InputPersons: {Value: "60"}, slackbot.InputWhatLeaked: {Value: "names"}, slackbot.InputReason: {Value: "recount"},
+			slackbot.InputUnauthorized: {SelectedOption: slack.OptionBlockObject{Value: slackbot.Yes}},
+			slackbot.InputSensitive:    {SelectedOption: slack.OptionBlockObject{Value: slackbot.No}},
+			slackbot.InputFoundDate:    {SelectedDate: "2026-11-20"}, slackbot.InputFoundTime: {SelectedTime: "25:99"},
+		})),
+		submission(slackui.CallbackAddBroker, alice, meta, inputs(map[string]slack.BlockAction{
+			slackbot.InputBrokerName: {Value: "株式会社名簿センター"}, slackbot.InputBrokerPostalCode: {Value: "160-0022"},
+			slackbot.InputBrokerAddress: {Value: "東京都新宿区"},
+		})),
+		submission(slackui.CallbackRecordMailing, carol, meta, inputs(map[string]slack.BlockAction{
+			slackbot.InputTracking: {Value: "１２３４-5678-9012"}, slackbot.InputMailedDate: {SelectedDate: "2026-11-21"}, slackbot.InputMailedTime: {SelectedTime: "10:00"},
+		})),
+		submission(slackui.CallbackBrokerAnswer, alice, meta, inputs(map[string]slack.BlockAction{
+			slackbot.InputOutcome: {SelectedOption: slack.OptionBlockObject{Value: "maybe"}},
+		})),
+		submission(slackui.CallbackRecordEscalation, bob, meta, inputs(map[string]slack.BlockAction{
+			slackbot.InputEscalateTo: {SelectedOption: slack.OptionBlockObject{Value: "police"}}, slackbot.InputReference: {Value: "a\nb"},
+		})),
 		submission(slackui.CallbackDeclare, alice, `{"c":"C0INCIDENT"}`, declare),
 		submission(slackui.CallbackDeclare, alice, `{}`, declare),
 		submission(slackui.CallbackCloseRecipient, alice, meta, inputs(map[string]slack.BlockAction{slackbot.InputReason: {Value: "confirmed by post"}})),

@@ -60,10 +60,14 @@ type fakeTemporal struct {
 	delay     time.Duration // before answering
 	startErr  error
 	updateErr error // returned by the update handle's Get, as a validator rejection is
-	status    workflows.IncidentStatus
-	queryErr  error
-	list      *workflowservice.ListWorkflowExecutionsResponse
-	started   map[string]bool // workflow IDs started: a second start fails as Temporal's does
+	// updateResult is what every Update returns (decoded into the caller's result).
+	updateResult any
+	status       workflows.IncidentStatus
+	// queries answers QueryStatus by workflow ID (status otherwise).
+	queries  map[string]any
+	queryErr error
+	list     *workflowservice.ListWorkflowExecutionsResponse
+	started  map[string]bool // workflow IDs started: a second start fails as Temporal's does
 }
 
 func (f *fakeTemporal) wait(ctx context.Context) error {
@@ -126,8 +130,13 @@ func (f *fakeTemporal) QueryWorkflow(ctx context.Context, workflowID, _, queryTy
 	if err := f.wait(ctx); err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.queryErr != nil {
 		return nil, f.queryErr
+	}
+	if v, ok := f.queries[workflowID]; ok {
+		return jsonValue{v}, nil
 	}
 	return jsonValue{f.status}, nil
 }
@@ -144,7 +153,9 @@ func (f *fakeTemporal) UpdateWorkflow(ctx context.Context, o client.UpdateWorkfl
 	if err := f.wait(ctx); err != nil {
 		return nil, err
 	}
-	return fakeHandle{wf: o.WorkflowID, id: o.UpdateID, err: f.updateErr}, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return fakeHandle{wf: o.WorkflowID, id: o.UpdateID, err: f.updateErr, result: f.updateResult}, nil
 }
 
 func (f *fakeTemporal) ListWorkflow(ctx context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
@@ -171,12 +182,21 @@ func (r fakeRun) GetWithOptions(context.Context, any, client.WorkflowRunGetOptio
 type fakeHandle struct {
 	wf, id string
 	err    error
+	result any
 }
 
-func (h fakeHandle) WorkflowID() string             { return h.wf }
-func (h fakeHandle) RunID() string                  { return "run-1" }
-func (h fakeHandle) UpdateID() string               { return h.id }
-func (h fakeHandle) Get(context.Context, any) error { return h.err }
+func (h fakeHandle) WorkflowID() string { return h.wf }
+func (h fakeHandle) RunID() string      { return "run-1" }
+func (h fakeHandle) UpdateID() string   { return h.id }
+func (h fakeHandle) Get(_ context.Context, ptr any) error {
+	if h.err != nil {
+		return h.err
+	}
+	if ptr == nil || h.result == nil {
+		return nil
+	}
+	return jsonValue{h.result}.Get(ptr)
+}
 
 // jsonValue is a converter.EncodedValue holding v.
 type jsonValue struct{ v any }

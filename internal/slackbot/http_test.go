@@ -59,6 +59,25 @@ func completeTaskPayload(user string) []byte {
 	return b
 }
 
+// sendNoticesClick is user pressing "Send notices" (after its
+// confirmation dialog): dispatched, it sends start_broadcast.
+func sendNoticesClick(user string) []byte {
+	ic := slack.InteractionCallback{
+		Type: slack.InteractionTypeBlockActions, User: slack.User{ID: user},
+		Channel:   slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: incidentChannel}}},
+		Container: slack.Container{Type: "message", ChannelID: incidentChannel, MessageTs: "1.000001"},
+		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{{
+			ActionID: slackui.ActionSendNotices, ActionTs: "2.000003",
+			Value: slackui.ButtonValue{WorkflowID: incidentID}.Encode(),
+		}}},
+	}
+	b, err := json.Marshal(&ic)
+	if err != nil {
+		panic(err)
+	}
+	return []byte(url.Values{"payload": {string(b)}}.Encode())
+}
+
 func TestEveryRequestIsVerifiedBeforeItIsDispatched(t *testing.T) {
 	secret := sandbox.SlackSigningSecret
 	now := time.Now()
@@ -99,16 +118,18 @@ func TestEveryRequestIsVerifiedBeforeItIsDispatched(t *testing.T) {
 		{"timestamp not a number", func(b []byte) req { return req{body: b, ts: "soon", secret: secret} }, http.StatusUnauthorized},
 	}
 	endpoints := []struct {
+		name     string
 		path     string
 		body     []byte
 		dispatch string // the Temporal call a dispatched request makes
 	}{
-		{"/slack/commands", listCommand(alice), "ListWorkflow"},
-		{"/slack/interactions", completeTaskClick(alice), "UpdateWorkflow"},
+		{"command", "/slack/commands", listCommand(alice), "ListWorkflow"},
+		{"button", "/slack/interactions", completeTaskClick(alice), "UpdateWorkflow"},
+		{"send notices", "/slack/interactions", sendNoticesClick(alice), "UpdateWorkflow"},
 	}
 	for _, ep := range endpoints {
 		for _, tt := range tests {
-			t.Run(ep.path+"/"+tt.name, func(t *testing.T) {
+			t.Run(ep.name+"/"+tt.name, func(t *testing.T) {
 				h := newHarness(t, defaultOptions())
 				r := tt.req(ep.body)
 				signed := r.signed

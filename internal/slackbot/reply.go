@@ -8,9 +8,10 @@ import (
 )
 
 // target is where a late answer goes: an ephemeral message to User in
-// Channel, or the request's response_url.
+// Channel, or the request's response_url. Thread, when set, is the
+// message whose thread public outcomes are posted in.
 type target struct {
-	Channel, User, ResponseURL string
+	Channel, User, ResponseURL, Thread string
 }
 
 // Message is a slash-command answer, as an acknowledgement body or a
@@ -71,5 +72,17 @@ func (d *Dispatcher) deliver(ctx context.Context, t target, text string, urlFirs
 	if err2 := second(); err2 != nil {
 		// The user ID and channel are identifiers, not personal data.
 		d.log.Warn("slackbot: could not tell the user", "user", t.User, "channel", t.Channel, "error", err1, "fallback_error", err2)
+	}
+}
+
+// postInThread posts text, visible to the channel, in the thread of the
+// message the user acted on; without one it posts nothing (the user is
+// told anyway). Text must hold no personal data.
+func (d *Dispatcher) postInThread(ctx context.Context, t target, text string) {
+	if t.Channel == "" || t.Thread == "" {
+		return
+	}
+	if _, _, err := d.cfg.Slack.PostMessageContext(ctx, t.Channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(t.Thread)); err != nil {
+		d.log.Warn("slackbot: could not post in the thread", "channel", t.Channel, "error", err)
 	}
 }

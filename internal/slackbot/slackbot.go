@@ -1,6 +1,8 @@
 // Package slackbot is breachflow's Slack front end: the /breach slash
-// command (declare, status, list, help), the declaration modal, and the
-// buttons of the incident message, each of which becomes a workflow Update.
+// command (declare, status, list, facts, prevention, notices, broker,
+// help), the declaration modal, and the buttons of the incident message,
+// of broadcasts and of broker-demand notices, each of which becomes a
+// workflow Update (those needing more input through a modal).
 //
 // A transport-independent Dispatcher takes a slack.SlashCommand or a
 // slack.InteractionCallback and returns the acknowledgement to send. Two
@@ -12,7 +14,10 @@
 //
 // Authorization is checked on the server for every request: declarers
 // (responders) may declare, look incidents up and press the responder
-// buttons; approvers may approve broadcasts and record regulator filings.
+// buttons (tasks, recipients, facts, notices, brokers, proposing that an
+// obligation is not required); approvers may approve broadcasts, resume
+// them, review not-required proposals, and record regulator filings, the
+// prevention report and escalations to the regulator or the police.
 // Every human action carries the Slack user ID into the workflow history.
 //
 // Nothing posted to Slack names a person: messages show incident IDs,
