@@ -120,3 +120,26 @@ func TestDemandNoticesOfferTheAwaitedStep(t *testing.T) {
 		})
 	}
 }
+
+// The incident message lists the letters with the button of the step each
+// awaits (the broadcasts have their own message); the button names the
+// demand by its opaque ID.
+func TestIncidentMessageOffersEachLettersAwaitedStep(t *testing.T) {
+	v := slackui.IncidentView{IncidentID: "INC-1", WorkflowID: "INC-1", Phase: "closed", Notices: []slackui.NoticeView{
+		{WorkflowID: "INC-1/broadcast/1", Label: "Notice 1", State: "awaiting_approval (1 of 2)", Total: 100},
+		{WorkflowID: "INC-1/broker/B001", Label: "Letter B001", State: "awaiting_mailing"},
+		{WorkflowID: "INC-1/broker/B002", Label: "Letter B002", State: "awaiting_answer"},
+		{WorkflowID: "INC-1/broker/B003", Label: "Letter B003", State: "complied"},
+		{WorkflowID: "INC-1/broker/B004", Label: "Letter B004", State: "escalation_pending"},
+	}}
+	_, blocks := slackui.IncidentBlocks(v)
+	ids, values := buttons(blocks)
+	if want := []string{slackui.ActionRecordMailing, slackui.ActionBrokerAnswer, slackui.ActionRecordEscalation}; !slices.Equal(ids, want) {
+		t.Fatalf("buttons %v, want %v", ids, want)
+	}
+	for k, id := range []string{"B001", "B002", "B004"} {
+		if values[k] != (slackui.ButtonValue{WorkflowID: "INC-1/broker/" + id, Item: id}) {
+			t.Errorf("button %d value %+v", k, values[k])
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package slackui
 
 import (
+	"strings"
+
 	"github.com/slack-go/slack"
 )
 
@@ -19,22 +21,47 @@ type DemandView struct {
 // (awaiting_answer), "Record an escalation…" (escalation_pending).
 func DemandNoticeBlocks(text string, v DemandView) (fallback string, blocks []slack.Block) {
 	md := slack.NewTextBlockObject(slack.MarkdownType, truncate(text, 3000), false, false)
-	pt := func(s string) *slack.TextBlockObject {
-		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
-	}
 	blocks = append(blocks, slack.NewSectionBlock(md, nil, nil))
-	val := ButtonValue{WorkflowID: v.WorkflowID, Item: v.DemandID}.Encode()
-	var btn *slack.ButtonBlockElement
-	switch v.State {
-	case "awaiting_mailing":
-		btn = slack.NewButtonBlockElement(ActionRecordMailing, val, pt("Mailed: enter the tracking number…")).WithStyle(slack.StylePrimary)
-	case "awaiting_answer":
-		btn = slack.NewButtonBlockElement(ActionBrokerAnswer, val, pt("Record the answer…"))
-	case "escalation_pending":
-		btn = slack.NewButtonBlockElement(ActionRecordEscalation, val, pt("Record an escalation…"))
-	}
-	if btn != nil {
+	if btn := demandStep(v, false); btn != nil {
 		blocks = append(blocks, slack.NewActionBlock("demand_"+v.DemandID, btn))
 	}
 	return text, blocks
+}
+
+// demandStep is the button of the step a demand's state awaits, nil when
+// none; named, the label says which demand (the incident message lists
+// several).
+func demandStep(v DemandView, named bool) *slack.ButtonBlockElement {
+	if v.DemandID == "" || v.WorkflowID == "" {
+		return nil
+	}
+	pt := func(s string) *slack.TextBlockObject {
+		if named {
+			s = v.DemandID + ": " + s
+		}
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
+	val := ButtonValue{WorkflowID: v.WorkflowID, Item: v.DemandID}.Encode()
+	switch v.State {
+	case "awaiting_mailing":
+		if named {
+			return slack.NewButtonBlockElement(ActionRecordMailing, val, pt("Mailed…"))
+		}
+		return slack.NewButtonBlockElement(ActionRecordMailing, val, pt("Mailed: enter the tracking number…")).WithStyle(slack.StylePrimary)
+	case "awaiting_answer":
+		return slack.NewButtonBlockElement(ActionBrokerAnswer, val, pt("Record the answer…"))
+	case "escalation_pending":
+		return slack.NewButtonBlockElement(ActionRecordEscalation, val, pt("Record an escalation…"))
+	}
+	return nil
+}
+
+// demandID is the demand ID of a BrokerDemand workflow ID
+// ("INC-…/broker/B001" -> "B001"); "" for another workflow.
+func demandID(workflowID string) string {
+	_, id, ok := strings.Cut(workflowID, "/broker/")
+	if !ok || strings.Contains(id, "/") {
+		return ""
+	}
+	return id
 }

@@ -240,13 +240,20 @@ func IncidentBlocks(v IncidentView) (fallback string, blocks []slack.Block) {
 		if start > 0 {
 			fmt.Fprintf(&b, "\n…%d earlier", start)
 		}
+		var steps []slack.BlockElement
 		for _, n := range v.Notices[start:] {
 			fmt.Fprintf(&b, "\n• %s — %s", n.Label, n.State)
 			if n.Total > 0 {
 				fmt.Fprintf(&b, " (sent %d/%d)", n.Sent, n.Total)
 			}
+			if btn := demandStep(DemandView{IncidentID: v.IncidentID, DemandID: demandID(n.WorkflowID), WorkflowID: n.WorkflowID, State: n.State}, true); btn != nil {
+				steps = append(steps, btn)
+			}
 		}
 		blocks = append(blocks, slack.NewSectionBlock(md(b.String()), nil, nil))
+		if len(steps) > 0 {
+			blocks = append(blocks, slack.NewActionBlock("letters", steps...))
+		}
 	}
 	for k, r := range v.Unreachable {
 		if k >= MaxListed {
