@@ -827,3 +827,74 @@ func TestResponse_ObligationsAnnounceInTheChannelOnceItExists(t *testing.T) {
 	require.True(t, day(1, 10, 1).Equal(posted[0].at))
 	require.Contains(t, posted[0].text, "【下書き】漏えい等報告（確報）", "with the draft made before")
 }
+
+// The unauthorized purpose's found-at time (update_facts): 500 people, no
+// sensitive data, so nothing is owed until forensics find, on day 20, that
+// the data was taken on purpose; the finding is recorded on day 25. The
+// APPI reports are owed from the finding (Rule 7(3)), so the 60-day 確報
+// counts from day 20 when the time of the finding is given, and from the
+// update (day 25) when it is not. A found-at time in the future, before
+// the organisation became aware, or without the unauthorized purpose is
+// refused.
+func TestFactsChange_UnauthorizedPurposeFoundAtMovesTheDeadline(t *testing.T) {
+	quiet := respInput(t, "JP-APPI")
+	quiet.Facts.Persons, quiet.Facts.SensitiveOrFinancial = 500, false
+	found := quiet.Facts
+	found.Unauthorized = true
+	for _, tc := range []struct {
+		name    string
+		foundAt time.Time
+		want    time.Time // the 確報's deadline
+		summary string
+	}{
+		{"found on day 20, recorded on day 25", day(20, 15, 0), respJST(1, 29, 23, 59).AddDate(1, 0, 0).Add(59 * time.Second),
+			"unauthorized purpose: false → true; unauthorized purpose found at 2026-12-01 15:00 JST"},
+		{"no time given: the update's", time.Time{}, respJST(2, 3, 23, 59).AddDate(1, 0, 0).Add(59 * time.Second),
+			"unauthorized purpose: false → true"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newRespHarness(t, nil)
+			var view hostView
+			h.at(day(25, 10, 0), func() {
+				h.update(t, "", UpdateFacts, FactsChange{Facts: found, Reason: "forensics", By: "U0DPO", UnauthorizedPurposeFoundAt: tc.foundAt})
+			})
+			h.at(day(26, 10, 0), func() {
+				v, err := h.env.QueryWorkflow(hostViews)
+				require.NoError(t, err)
+				require.NoError(t, v.Get(&view))
+			})
+			h.close(t, day(27, 10, 0))
+
+			h.env.ExecuteWorkflow(hostIncident, hostInput{In: quiet})
+
+			h.done(t)
+			i := slices.IndexFunc(view.Obligations, func(o ObligationSummary) bool { return o.ObligationID == "JP-APPI/final" })
+			require.GreaterOrEqual(t, i, 0, "the finding makes the 確報 owed")
+			require.True(t, tc.want.Equal(view.Obligations[i].Due), "deadline %s, want %s", view.Obligations[i].Due.In(respTokyo), tc.want)
+			tl := h.record.Record.Timeline
+			k := slices.IndexFunc(tl, func(e record.Entry) bool { return e.Kind == record.KindFactsChanged })
+			require.Equal(t, tc.summary, tl[k].Summary)
+		})
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		h := newRespHarness(t, nil)
+		notFound := quiet.Facts
+		var errs []*error
+		h.at(day(25, 10, 0), func() {
+			errs = []*error{
+				h.update(t, "", UpdateFacts, FactsChange{Facts: found, Reason: "r", By: "U0DPO", UnauthorizedPurposeFoundAt: day(26, 10, 0)}),
+				h.update(t, "", UpdateFacts, FactsChange{Facts: found, Reason: "r", By: "U0DPO", UnauthorizedPurposeFoundAt: respAware.Add(-time.Minute)}),
+				h.update(t, "", UpdateFacts, FactsChange{Facts: notFound, Reason: "r", By: "U0DPO", UnauthorizedPurposeFoundAt: day(20, 10, 0)}),
+			}
+		})
+		h.close(t, day(25, 11, 0))
+
+		h.env.ExecuteWorkflow(hostIncident, hostInput{In: quiet})
+
+		h.done(t)
+		require.ErrorContains(t, *errs[0], "the unauthorized purpose cannot have been found in the future (2026-12-07 10:00 JST)")
+		require.ErrorContains(t, *errs[1], "cannot have been found (2026-11-12 09:29 JST) before the organisation became aware of the breach (2026-11-12 09:30 JST)")
+		require.ErrorContains(t, *errs[2], "needs the unauthorized purpose set in the facts")
+	})
+}
