@@ -65,7 +65,10 @@ type noticeSet struct {
 	sh     *crew
 	facts  func() Facts
 	closed func() bool
-	reply  func(string)
+	// reply tells the incident thread what went wrong (a child that did
+	// not start); a start that succeeded is announced by the child's own
+	// message in the channel.
+	reply func(string)
 	// starting counts child starts in flight: continue-as-new and close
 	// wait for them.
 	starting int
@@ -280,8 +283,6 @@ func (n *noticeSet) startBroadcast(ctx workflow.Context, req StartBroadcast) (Br
 	}
 	n.sh.log(record.Entry{At: ref.StartedAt, Kind: record.KindBroadcastStarted, Actor: req.By, Subject: ref.WorkflowID, Reason: req.Reason,
 		Summary: fmt.Sprintf("notice %d (%s) to the %s list of %d people; defaulted items: %s", num, lang, source, list.Count, orNone(defaulted))})
-	n.reply(fmt.Sprintf("Notice %d started by <@%s> for %d people: it is prepared, scanned and test-sent to the approvers; it goes out once %d of them approve that exact notice.%s",
-		num, req.By, list.Count, ref.Quorum, defaultedNote(defaulted)))
 	return BroadcastStarted{N: num, WorkflowID: ref.WorkflowID, List: source, Recipients: list.Count, Defaulted: defaulted}, nil
 }
 
@@ -292,12 +293,6 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-func defaultedNote(d []string) string {
-	if len(d) == 0 {
-		return ""
-	}
-	return " Items filled in by default (check them in the test send; revise_broadcast changes them): " + strings.Join(d, ", ") + "."
-}
 
 // startBroadcastChild starts a Broadcast and waits until it has started;
 // a failure is kept on its ref (state not_started) and recorded.
@@ -369,7 +364,6 @@ func (n *noticeSet) addDemand(ctx workflow.Context, req AddBrokerDemand) (Broker
 	}
 	n.sh.log(record.Entry{At: now, Kind: record.KindBrokerDemandAdded, Actor: req.By, Subject: id,
 		Summary: fmt.Sprintf("cease-and-desist letter %s (answer within %s of arrival)", id, in.ResponseWindow)})
-	n.reply(fmt.Sprintf("Letter %s added by <@%s>: it is being rendered; send it by content-certified mail and record the tracking number.", id, req.By))
 	return BrokerDemandAdded{DemandID: id, WorkflowID: wid}, nil
 }
 
