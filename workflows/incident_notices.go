@@ -293,7 +293,6 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-
 // startBroadcastChild starts a Broadcast and waits until it has started;
 // a failure is kept on its ref (state not_started) and recorded.
 func (n *noticeSet) startBroadcastChild(ctx workflow.Context, wid, summary string, in BroadcastInput) error {
