@@ -285,3 +285,55 @@ func TestSlack_NoticesAndBrokerLettersFromTheIncidentMessage(t *testing.T) {
 		}
 	}
 }
+
+// Issue #6's facts change through Slack: "Update facts…" opens the modal
+// with the current facts; the unauthorized purpose found (with when)
+// moves the APPI final report's deadline, and the change is the lead's.
+func TestSlack_FactsChangeMovesTheDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	s := newStack(t, stackOptions{slackDeclarers: []string{lead}, scenario: `
+email:
+  default: {persona: click, delay: 1s}
+`})
+	snap, err := runbooks.Builtin("visible-recipients")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := s.declare(ctx, incidents.Declaration{Runbook: snap, SlackChannel: channel, DeclaredBy: lead,
+		Facts: workflows.Facts{Title: "Member file sent by mistake", WhatLeaked: "names and bank accounts", Persons: 3,
+			AwareAt: time.Now().Add(-2 * time.Hour), SensitiveOrFinancial: true, Jurisdictions: []string{"JP-APPI"}}},
+		"name,email\nA,a@example.jp\nB,b@example.jp\nC,c@example.jp\n")
+	finalDue := func(st workflows.IncidentStatus) time.Time {
+		for _, o := range st.Obligations {
+			if o.ObligationID == "JP-APPI/final" {
+				return o.Due
+			}
+		}
+		return time.Time{}
+	}
+	before := finalDue(s.waitStatus(ctx, id, "the APPI final report's deadline", func(st workflows.IncidentStatus) bool { return !finalDue(st).IsZero() }))
+	msg := s.waitMessage(ctx, "the Update facts button", func(m sandbox.SlackMessage) bool {
+		return strings.Contains(string(m.Blocks), slackui.ActionUpdateFacts)
+	})
+
+	v := s.clickAndOpen(ctx, lead, msg.TS, slackui.ActionUpdateFacts, slackui.ButtonValue{WorkflowID: id})
+	if v.CallbackID != slackui.CallbackUpdateFacts || !strings.Contains(string(v.View), "names and bank accounts") {
+		t.Fatalf("modal %q without the current facts: %s", v.CallbackID, v.View)
+	}
+	found := time.Now().In(tokyo).Add(-30 * time.Minute)
+	s.submitForm(ctx, lead, v, map[string]string{
+		slackbot.InputPersons: "5", slackbot.InputWhatLeaked: "names and bank accounts",
+		slackbot.InputSensitive: slackbot.Yes, slackbot.InputUnauthorized: slackbot.Yes,
+		slackbot.InputFoundDate: found.Format("2006-01-02"), slackbot.InputFoundTime: found.Format("15:04"),
+		slackbot.InputReason: "forensics: the file was taken on purpose",
+	})
+	st := s.waitStatus(ctx, id, "the facts changed and the deadline moved", func(st workflows.IncidentStatus) bool {
+		return st.Facts.Unauthorized && finalDue(st).After(before)
+	})
+	if st.Facts.Persons != 5 || st.Facts.Title != "Member file sent by mistake" || len(st.Facts.Jurisdictions) != 1 {
+		t.Fatalf("facts %+v: the fields the form does not show must be kept", st.Facts)
+	}
+	t.Logf("final report due %s, then %s", before.In(tokyo), finalDue(st).In(tokyo))
+	s.waitEphemeral(ctx, lead, "are changed, as yours")
+}
