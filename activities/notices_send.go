@@ -555,6 +555,9 @@ type checkpointer struct {
 	ctx   context.Context
 	hb    HeartbeatRecorder
 	token []byte
+	// wait is how long a record may take: while the server is away, up to
+	// the heartbeat timeout (after it the attempt is over anyway).
+	wait time.Duration
 
 	// onCancel is called when a record's answer says the workflow asked
 	// the chunk to stop.
@@ -578,7 +581,9 @@ func newCheckpointer(ctx context.Context, hb HeartbeatRecorder, p ChunkProgress,
 	if hb != nil {
 		c.token = activity.GetInfo(ctx).TaskToken
 	}
-	every := activity.GetInfo(ctx).HeartbeatTimeout / 3
+	timeout := activity.GetInfo(ctx).HeartbeatTimeout
+	c.wait = max(10*time.Second, timeout)
+	every := timeout / 3
 	if every <= 0 {
 		every = 10 * time.Second
 	}
@@ -661,7 +666,7 @@ func (c *checkpointer) record() error {
 	}
 	c.busy = true
 	c.mu.Unlock()
-	hctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 10*time.Second)
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), c.wait)
 	err := c.hb.RecordActivityHeartbeat(hctx, c.token, snap)
 	cancel()
 	c.mu.Lock()

@@ -30,6 +30,7 @@ const (
 	defaultBounceWindow    = 72 * time.Hour
 	defaultRemindEvery     = 24 * time.Hour
 	defaultHistoryLimit    = 2000
+	chunkHeartbeatTimeout  = 30 * time.Second
 	// maxKept bounds the control events and revisions kept in the status.
 	maxKept = 100
 )
@@ -296,9 +297,13 @@ func (b *broadcast) startChunk(ctx workflow.Context, r Range) {
 	actx := workflow.WithActivityOptions(cctx, workflow.ActivityOptions{
 		TaskQueue:           b.mailQueue(ctx),
 		StartToCloseTimeout: 2 * time.Hour,
-		// A few seconds: a worker that dies is noticed quickly, and its
-		// successor resumes from the last heartbeat.
-		HeartbeatTimeout:    5 * time.Second,
+		// A worker that dies is noticed within this time, and its
+		// successor resumes from the last record. While the server is
+		// away the lanes wait for it to record their progress: an outage
+		// shorter than this leaves no request in doubt (a longer one
+		// times the attempt out, and the requests whose answers came
+		// meanwhile are sent again).
+		HeartbeatTimeout:    chunkHeartbeatTimeout,
 		WaitForCancellation: true,
 		Summary:             fmt.Sprintf("notice to recipients %d-%d", r.Start+1, r.End),
 		RetryPolicy: &temporal.RetryPolicy{
