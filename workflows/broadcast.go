@@ -69,6 +69,8 @@ type broadcast struct {
 	slackDirty bool
 	slackBusy  bool
 	lastSA     string
+	// parent numbers the reports to the Incident (incident_notices.go).
+	parent noticeReporter
 }
 
 type runningChunk struct {

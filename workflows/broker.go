@@ -46,6 +46,8 @@ func BrokerDemand(ctx workflow.Context, in BrokerDemandInput) (BrokerDemandStatu
 type brokerDemand struct {
 	in     BrokerDemandInput
 	status BrokerDemandStatus
+	// parent numbers the reports to the Incident (incident_notices.go).
+	parent noticeReporter
 }
 
 func (d *brokerDemand) setup(ctx workflow.Context) error {

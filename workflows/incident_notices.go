@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
@@ -34,6 +35,18 @@ type NoticesCarry struct {
 	// notice): a daily report to the affected goes the way the last notice
 	// sent went.
 	Notices []noticeMemo `json:"notices,omitempty"`
+	// Last is the order of the last report applied, by workflow ID.
+	Last map[string]reportOrder `json:"last,omitempty"`
+}
+
+// reportOrder orders a child's reports: by run, then by report.
+type reportOrder struct {
+	Run time.Time `json:"run"`
+	Seq int       `json:"seq"`
+}
+
+func (o reportOrder) after(p reportOrder) bool {
+	return o.Run.After(p.Run) || o.Run.Equal(p.Run) && o.Seq > p.Seq
 }
 
 // noticeMemo is how notice N went out.
@@ -121,26 +134,34 @@ func (n *noticeSet) drain(ctx workflow.Context) {
 
 func (n *noticeSet) busy() bool { return n.starting > 0 }
 
-// apply keeps a child's report; an older report than the last one kept
-// changes nothing.
+// apply keeps a child's report; a report older than the last one applied
+// (signals may arrive out of order) changes nothing.
 func (n *noticeSet) apply(p NoticeProgress) {
+	order := reportOrder{Run: p.Run, Seq: p.Seq}
+	if last, ok := n.carry.Last[p.WorkflowID]; ok && !order.after(last) {
+		return
+	}
 	switch {
 	case p.Broadcast != nil:
 		r := n.broadcast(p.WorkflowID)
-		if r == nil || p.At.Before(r.UpdatedAt) {
+		if r == nil {
 			return
 		}
 		b := p.Broadcast
 		r.State, r.Sent, r.Total, r.Approvals, r.Quorum, r.UpdatedAt = b.State, b.Sent, b.Total, b.Approvals, b.Quorum, p.At
 	case p.Demand != nil:
 		r := n.demand(p.WorkflowID)
-		if r == nil || p.At.Before(r.UpdatedAt) {
+		if r == nil {
 			return
 		}
 		r.State, r.AnswerDue, r.UpdatedAt = p.Demand.State, p.Demand.AnswerDue, p.At
 	default:
 		return
 	}
+	if n.carry.Last == nil {
+		n.carry.Last = map[string]reportOrder{}
+	}
+	n.carry.Last[p.WorkflowID] = order
 	n.sh.touch()
 }
 
@@ -539,29 +560,32 @@ func (n *noticeSet) records() ([]record.Broadcast, []record.BrokerDemand, *activ
 
 // The children's side: each tells the Incident that started it.
 
-// tellIncident reports a Broadcast's state and counts to its parent
-// Incident (none when it was started on its own). It does not wait: a
-// parent that has closed only makes the signal fail.
-func (b *broadcast) tellIncident(ctx workflow.Context) {
-	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
-	if parent == nil {
+// noticeReporter numbers a child's reports to its Incident within a run
+// (the run's start time orders the runs).
+type noticeReporter struct{ seq int }
+
+// report signals p to the parent Incident (none when the child was
+// started on its own). It does not wait: a parent that has closed only
+// makes the signal fail, in the child's history.
+func (r *noticeReporter) report(ctx workflow.Context, p NoticeProgress) {
+	info := workflow.GetInfo(ctx)
+	if info.ParentWorkflowExecution == nil {
 		return
 	}
+	r.seq++
+	p.WorkflowID, p.At, p.Run, p.Seq = info.WorkflowExecution.ID, workflow.Now(ctx), info.WorkflowStartTime, r.seq
+	workflow.SignalExternalWorkflow(ctx, info.ParentWorkflowExecution.ID, "", SignalNoticeProgress, p)
+}
+
+// tellIncident reports a Broadcast's state and counts to its Incident.
+func (b *broadcast) tellIncident(ctx workflow.Context) {
 	p := b.status.Progress
-	workflow.SignalExternalWorkflow(ctx, parent.ID, "", SignalNoticeProgress, NoticeProgress{
-		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, At: workflow.Now(ctx),
+	b.parent.report(ctx, NoticeProgress{
 		Broadcast: &BroadcastProgressRef{State: b.status.State, Sent: p.Sent, Total: p.Total, Approvals: len(b.status.Approvals), Quorum: b.status.Quorum},
 	})
 }
 
-// tellIncident reports a BrokerDemand's state to its parent Incident.
+// tellIncident reports a BrokerDemand's state to its Incident.
 func (d *brokerDemand) tellIncident(ctx workflow.Context) {
-	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
-	if parent == nil {
-		return
-	}
-	workflow.SignalExternalWorkflow(ctx, parent.ID, "", SignalNoticeProgress, NoticeProgress{
-		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, At: workflow.Now(ctx),
-		Demand: &DemandProgressRef{State: d.status.State, AnswerDue: d.status.AnswerDue},
-	})
+	d.parent.report(ctx, NoticeProgress{Demand: &DemandProgressRef{State: d.status.State, AnswerDue: d.status.AnswerDue}})
 }

@@ -446,8 +446,15 @@ func TestNotices_SurviveTheIncidentsContinueAsNew(t *testing.T) {
 	var d2 *call
 	var st workflows.IncidentStatus
 	r2.at(on(1, 12, 0), func() {
-		r2.env.SignalWorkflow(workflows.SignalNoticeProgress, workflows.NoticeProgress{WorkflowID: noticeIncidentID + "/broadcast/1", At: on(1, 12, 0),
-			Broadcast: &workflows.BroadcastProgressRef{State: workflows.BroadcastSent, Sent: 5, Total: 5, Approvals: 3, Quorum: 3}})
+		// From the Broadcast's next run, out of order: the report of the
+		// send (#2) arrives before that of the approval (#1); the older
+		// one changes nothing.
+		bid := noticeIncidentID + "/broadcast/1"
+		run := next.Carry.Response.Notices.Last[bid].Run.Add(time.Hour)
+		r2.env.SignalWorkflow(workflows.SignalNoticeProgress, workflows.NoticeProgress{WorkflowID: bid, At: on(1, 12, 0), Run: run, Seq: 2,
+			Broadcast: &workflows.BroadcastProgressRef{State: workflows.BroadcastSent, Sent: 5, Total: 5, Approvals: 2, Quorum: 2}})
+		r2.env.SignalWorkflow(workflows.SignalNoticeProgress, workflows.NoticeProgress{WorkflowID: bid, At: on(1, 12, 0), Run: run, Seq: 1,
+			Broadcast: &workflows.BroadcastProgressRef{State: workflows.BroadcastSending, Sent: 0, Total: 5, Approvals: 2, Quorum: 2}})
 	})
 	r2.at(on(1, 13, 0), func() {
 		b2 = r2.update(t, "", workflows.UpdateStartBroadcast, workflows.StartBroadcast{By: "U0LEAD", Reason: "follow-up"})

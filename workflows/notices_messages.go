@@ -135,13 +135,17 @@ type BrokerDemandRef struct {
 }
 
 // NoticeProgress is what a Broadcast or a BrokerDemand tells its Incident
-// (SignalNoticeProgress): counts and states only.
+// (SignalNoticeProgress): counts and states only. Signals may arrive out
+// of order: Run (the sending run's start) and Seq (its count of reports)
+// order them, and an older report than one applied changes nothing.
 type NoticeProgress struct {
 	WorkflowID string `json:"workflow_id"`
 	// Broadcast is set by a Broadcast, Demand by a BrokerDemand.
 	Broadcast *BroadcastProgressRef `json:"broadcast,omitempty"`
 	Demand    *DemandProgressRef    `json:"demand,omitempty"`
 	At        time.Time             `json:"at"`
+	Run       time.Time             `json:"run"`
+	Seq       int                   `json:"seq"`
 }
 
 // BroadcastProgressRef is a Broadcast's progress report.
