@@ -18,8 +18,8 @@ import (
 	"github.com/breachflow/breachflow/workflows"
 )
 
-// updateIncident sends an update to an Incident and waits for its result.
-func updateIncident(ctx context.Context, t testing.TB, c client.Client, id, name string, arg, out any) {
+// updateAndGet sends an update to a workflow and waits for its result.
+func updateAndGet(ctx context.Context, t testing.TB, c client.Client, id, name string, arg, out any) {
 	t.Helper()
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err != nil {
@@ -68,7 +68,7 @@ func TestNotices_StartBroadcastThroughTheIncidentReachesEveryAffectedPersonOnce(
 			AwareAt: time.Now().Add(-time.Hour), Jurisdictions: []string{"JP-APPI"}}}, "")
 
 	var started workflows.BroadcastStarted
-	updateIncident(ctx, t, s.client, id, workflows.UpdateStartBroadcast, workflows.StartBroadcast{By: lead, Reason: "apology to every customer"}, &started)
+	updateAndGet(ctx, t, s.client, id, workflows.UpdateStartBroadcast, workflows.StartBroadcast{By: lead, Reason: "apology to every customer"}, &started)
 	if started.N != 1 || started.List != "affected" || started.Recipients != n || started.WorkflowID != workflows.BroadcastWorkflowID(id, 1) {
 		t.Fatalf("started %+v", started)
 	}
