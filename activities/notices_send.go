@@ -89,6 +89,9 @@ func cloneInts(s []int) []int {
 	return slices.Clone(s)
 }
 
+// idleRecord is the longest a chunk goes without a progress record.
+const idleRecord = 2 * time.Second
+
 // sendTimeout bounds one mail-send request; an interrupted send lets the
 // request in flight finish rather than leave its outcome unknown.
 const sendTimeout = 30 * time.Second
@@ -583,9 +586,12 @@ func newCheckpointer(ctx context.Context, hb HeartbeatRecorder, p ChunkProgress,
 	}
 	timeout := activity.GetInfo(ctx).HeartbeatTimeout
 	c.wait = max(10*time.Second, timeout)
-	every := timeout / 3
-	if every <= 0 {
-		every = 10 * time.Second
+	// Without a record for this long (every lane waiting: a long request,
+	// a retry's backoff), a record keeps the heartbeat alive and brings
+	// the workflow's request to stop, if any, within seconds.
+	every := idleRecord
+	if timeout > 0 {
+		every = min(every, timeout/3)
 	}
 	c.done.Add(1)
 	go func() {

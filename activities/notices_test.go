@@ -574,6 +574,28 @@ func TestSendNotices_TransientFailuresAreRetriedByTheLane(t *testing.T) {
 	}
 }
 
+// A pause or stop reaches lanes that are all waiting to try again: a
+// record made because none was made for a while brings it, and the chunk
+// stops with nothing in flight.
+func TestSendNotices_StopReachesLanesWaitingToRetry(t *testing.T) {
+	defer activities.SetSendBackoff(time.Hour)()
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 1000)
+	c := prepare(t, n, seed004Request(t, list)).Content
+	m := &mailer{err: errServer}
+	n.Mail = m
+	hb := &heartbeats{cancelAt: 2} // the first request's record, then the idle one
+	n.Heartbeats = hb
+	p, err := sendChunk(t, n, chunkOf(c, 0, 1000), nil)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "got %v", err)
+	require.Equal(t, activities.ErrTypeSendCanceled, appErr.Type())
+	require.NoError(t, appErr.Details(&p))
+	require.Equal(t, activities.ChunkProgress{}, p)
+	require.Equal(t, map[string]int{"R00001": 1}, m.tries)
+}
+
 // A request that keeps failing stops the chunk after the lane's tries: a
 // 429 keeps SendGrid's reset time as the retry delay and records that
 // nothing is in flight, as does a 5xx; a request that never got an answer
