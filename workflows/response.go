@@ -310,7 +310,7 @@ func (r *response) deadlineViews() []slackui.DeadlineView { return r.obligations
 // viewKey changes whenever the tasks or deadlines the incident message
 // shows change (add it to the Incident's slackView key).
 func (r *response) viewKey() string {
-	return fmt.Sprintf("%+v|%+v|%+v|%s", r.taskViews(), r.deadlineViews(), r.notices.views(), r.closing.state())
+	return fmt.Sprintf("%+v|%+v|%+v|%v|%s", r.taskViews(), r.deadlineViews(), r.notices.views(), r.notices.canStart(), r.closing.state())
 }
 
 // noticeViews are the broadcasts and letters the incident message lists.
