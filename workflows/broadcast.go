@@ -555,11 +555,11 @@ func (b *broadcast) setState(ctx workflow.Context, s BroadcastState, reason stri
 func (b *broadcast) publish(ctx workflow.Context) {
 	p := b.status.Progress
 	key := fmt.Sprintf("%s %d %d %d", b.status.State, p.Total, p.Sent, len(b.status.Approvals))
+	b.tellIncident(ctx, key)
 	if key == b.lastSA {
 		return
 	}
 	b.lastSA = key
-	b.tellIncident(ctx)
 	_ = workflow.UpsertTypedSearchAttributes(ctx,
 		SAIncidentID.ValueSet(b.status.IncidentID),
 		SABroadcastState.ValueSet(string(b.status.State)),

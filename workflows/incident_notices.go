@@ -561,31 +561,57 @@ func (n *noticeSet) records() ([]record.Broadcast, []record.BrokerDemand, *activ
 // The children's side: each tells the Incident that started it.
 
 // noticeReporter numbers a child's reports to its Incident within a run
-// (the run's start time orders the runs).
-type noticeReporter struct{ seq int }
+// (the run's start time orders the runs) and sends each change once.
+type noticeReporter struct {
+	seq  int
+	last string
+	// final is the signal of a final report not yet known delivered.
+	final workflow.Future
+}
 
 // report signals p to the parent Incident (none when the child was
-// started on its own). It does not wait: a parent that has closed only
-// makes the signal fail, in the child's history.
-func (r *noticeReporter) report(ctx workflow.Context, p NoticeProgress) {
+// started on its own) when key differs from the last report's. A parent
+// that has closed only makes the signal fail, in the child's history.
+//
+// A final report is waited for, when settle allows (now, or at a later
+// call with the same key): a signal still pending when its sender
+// completes is dropped by the server (found on the dev server: a
+// broadcast stopped without a Slack channel completed in the same
+// workflow task, and its Incident never heard of it).
+func (r *noticeReporter) report(ctx workflow.Context, key string, p NoticeProgress, final, settle bool) {
 	info := workflow.GetInfo(ctx)
 	if info.ParentWorkflowExecution == nil {
 		return
 	}
-	r.seq++
-	p.WorkflowID, p.At, p.Run, p.Seq = info.WorkflowExecution.ID, workflow.Now(ctx), info.WorkflowStartTime, r.seq
-	workflow.SignalExternalWorkflow(ctx, info.ParentWorkflowExecution.ID, "", SignalNoticeProgress, p)
+	if key != r.last {
+		r.last = key
+		r.seq++
+		p.WorkflowID, p.At, p.Run, p.Seq = info.WorkflowExecution.ID, workflow.Now(ctx), info.WorkflowStartTime, r.seq
+		fut := workflow.SignalExternalWorkflow(ctx, info.ParentWorkflowExecution.ID, "", SignalNoticeProgress, p)
+		r.final = nil
+		if final {
+			r.final = fut
+		}
+	}
+	if r.final != nil && settle {
+		_ = r.final.Get(ctx, nil)
+		r.final = nil
+	}
 }
 
-// tellIncident reports a Broadcast's state and counts to its Incident.
-func (b *broadcast) tellIncident(ctx workflow.Context) {
+// tellIncident reports a Broadcast's state and counts to its Incident. It
+// runs on every publish, so the final report is settled at the last one,
+// once no chunk is in flight (a stop never waits for it).
+func (b *broadcast) tellIncident(ctx workflow.Context, key string) {
 	p := b.status.Progress
-	b.parent.report(ctx, NoticeProgress{
+	b.parent.report(ctx, key, NoticeProgress{
 		Broadcast: &BroadcastProgressRef{State: b.status.State, Sent: p.Sent, Total: p.Total, Approvals: len(b.status.Approvals), Quorum: b.status.Quorum},
-	})
+	}, b.status.State.Final(), len(b.running) == 0)
 }
 
 // tellIncident reports a BrokerDemand's state to its Incident.
 func (d *brokerDemand) tellIncident(ctx workflow.Context) {
-	d.parent.report(ctx, NoticeProgress{Demand: &DemandProgressRef{State: d.status.State, AnswerDue: d.status.AnswerDue}})
+	final := d.status.State == DemandComplied || d.status.State == DemandEscalated
+	key := fmt.Sprintf("%s %s", d.status.State, d.status.AnswerDue)
+	d.parent.report(ctx, key, NoticeProgress{Demand: &DemandProgressRef{State: d.status.State, AnswerDue: d.status.AnswerDue}}, final, true)
 }

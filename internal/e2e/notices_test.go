@@ -51,8 +51,9 @@ func approveQuorum(ctx context.Context, t testing.TB, s *stack, bid string) work
 // incident's affected list; the notice is test-sent to the approvers, and
 // once the runbook's quorum approves it every affected person receives it
 // exactly once, one person per message. The Incident hears of it from the
-// Broadcast (state and sent count), and the record written at close holds
-// the approvals and the fingerprint they approved.
+// Broadcast (state and sent count), also of a second notice stopped before
+// approval, and the record written at close holds the approvals and the
+// fingerprint they approved.
 func TestNotices_StartBroadcastThroughTheIncidentReachesEveryAffectedPersonOnce(t *testing.T) {
 	const n = 250
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -106,6 +107,21 @@ func TestNotices_StartBroadcastThroughTheIncidentReachesEveryAffectedPersonOnce(
 	s.waitStatus(ctx, id, "the incident knows the notice is sent", func(st workflows.IncidentStatus) bool {
 		return len(st.Broadcasts) == 1 && st.Broadcasts[0].State == workflows.BroadcastSent && st.Broadcasts[0].Sent == n
 	})
+	// A second notice (a correction), stopped before approval: it ends in
+	// the workflow task of the stop (no Slack message to update), and the
+	// Incident still hears of it.
+	var second workflows.BroadcastStarted
+	updateAndGet(ctx, t, s.client, id, workflows.UpdateStartBroadcast, workflows.StartBroadcast{By: lead, Lang: "en", Reason: "correction"}, &second)
+	awaitBroadcast(ctx, t, s.client, second.WorkflowID, "awaiting approval", func(st workflows.BroadcastStatus) bool {
+		return st.State == workflows.BroadcastAwaitingApproval
+	})
+	updateBroadcast(ctx, t, s.client, second.WorkflowID, workflows.UpdateStopBroadcast, workflows.BroadcastControl{By: lead, Reason: "not needed"})
+	if err := s.client.GetWorkflow(ctx, second.WorkflowID, "").Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.waitStatus(ctx, id, "the incident knows notice 2 is stopped", func(st workflows.IncidentStatus) bool {
+		return len(st.Broadcasts) == 2 && st.Broadcasts[1].State == workflows.BroadcastStopped
+	})
 	if _, err := incidents.Close(ctx, s.client, id, lead, "notices sent"); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +137,7 @@ func TestNotices_StartBroadcastThroughTheIncidentReachesEveryAffectedPersonOnce(
 	if err := json.Unmarshal(js, &rec); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.Broadcasts) != 1 || rec.Broadcasts[0].Details == nil {
+	if len(rec.Broadcasts) != 2 || rec.Broadcasts[0].Details == nil || rec.Broadcasts[1].State != string(workflows.BroadcastStopped) {
 		t.Fatalf("record broadcasts %+v", rec.Broadcasts)
 	}
 	d := rec.Broadcasts[0].Details
