@@ -188,7 +188,7 @@ var factsNoun = noun{name: "facts", about: "the facts that start the legal clock
 	{
 		name: "change", args: []string{argIncident}, update: true,
 		flags: "--reason WHY [--persons N] [--unauthorized[=false]] [--found-at TIME] [--sensitive[=false]] [--aware-at TIME] [--what TEXT] [--title TEXT] [--jurisdictions A,B]",
-		about: "change some facts (the others stay) and re-evaluate the obligations (update_facts on the Incident); --found-at is when the unauthorized purpose was found (default: now)",
+		about: "change some facts (the others stay) and re-evaluate the obligations (update_facts on the Incident); --found-at is when the unauthorized purpose was found (default: now), and may correct it later",
 		define: func(fs *flag.FlagSet) func(*session, []string) (step, error) {
 			reason := fs.String("reason", "", "why the facts changed")
 			persons := fs.Int("persons", 0, "number of people whose data leaked")
@@ -206,16 +206,16 @@ var factsNoun = noun{name: "facts", about: "the facts that start the legal clock
 					return nil, err
 				}
 				changes := 0
-				for _, f := range []string{"persons", "unauthorized", "sensitive", "aware-at", "what", "title", "jurisdictions"} {
+				for _, f := range []string{"persons", "unauthorized", "found-at", "sensitive", "aware-at", "what", "title", "jurisdictions"} {
 					if set[f] {
 						changes++
 					}
 				}
 				if changes == 0 {
-					return nil, fmt.Errorf("nothing to change: give at least one of --persons, --unauthorized, --sensitive, --aware-at, --what, --title, --jurisdictions")
+					return nil, fmt.Errorf("nothing to change: give at least one of --persons, --unauthorized, --found-at, --sensitive, --aware-at, --what, --title, --jurisdictions")
 				}
-				if set["found-at"] && !(set["unauthorized"] && *unauthorized) {
-					return nil, fmt.Errorf("--found-at goes with --unauthorized (it is when the unauthorized purpose was found)")
+				if set["found-at"] && set["unauthorized"] && !*unauthorized {
+					return nil, fmt.Errorf("--found-at is when the unauthorized purpose was found: it cannot go with --unauthorized=false")
 				}
 				if set["persons"] && *persons < 0 {
 					return nil, fmt.Errorf("--persons %d: cannot be negative", *persons)
@@ -255,10 +255,8 @@ var factsNoun = noun{name: "facts", about: "the facts that start the legal clock
 					if set["jurisdictions"] {
 						f.Jurisdictions = splitList(*juris)
 					}
-					ch := workflows.FactsChange{Facts: f, Reason: *reason, By: s.by}
-					if f.Unauthorized && !st.Facts.Unauthorized {
-						ch.UnauthorizedPurposeFoundAt = found
-					}
+					// Without --found-at, an unauthorized purpose found now.
+					ch := workflows.FactsChange{Facts: f, Reason: *reason, By: s.by, UnauthorizedPurposeFoundAt: found}
 					return update(ctx, s, workflows.IncidentWorkflowID(a[0]), workflows.UpdateFacts, ch,
 						func(w io.Writer, obs []workflows.ObligationSummary) {
 							fmt.Fprintln(w, "facts changed; obligations now:")

@@ -96,6 +96,15 @@ func (c starterCLI) refused(ctx context.Context, want string, args ...string) {
 	}
 }
 
+// waitEnded waits until a workflow has closed.
+func waitEnded(ctx context.Context, t *testing.T, s *stack, workflowID string) {
+	t.Helper()
+	waitFor(ctx, t, workflowID+" to end", func() bool {
+		d, err := s.client.DescribeWorkflowExecution(ctx, workflowID, "")
+		return err == nil && d.WorkflowExecutionInfo.GetCloseTime() != nil
+	})
+}
+
 func obligationStatus(ctx context.Context, t *testing.T, s *stack, id, obligationID string) workflows.ObligationStatus {
 	t.Helper()
 	var o workflows.ObligationStatus
@@ -167,10 +176,7 @@ email:
 		t.Errorf("filed obligation: %s %+v", o.State, o.Filing)
 	}
 	// Once filed, the Obligation ends: a second filing is told so.
-	waitFor(ctx, t, "the filed obligation's workflow to end", func() bool {
-		d, err := s.client.DescribeWorkflowExecution(ctx, workflows.ObligationWorkflowID(id, filed), "")
-		return err == nil && d.WorkflowExecutionInfo.GetCloseTime() != nil
-	})
+	waitEnded(ctx, t, s, workflows.ObligationWorkflowID(id, filed))
 	cli.refused(ctx, workflows.ObligationWorkflowID(id, filed)+" has ended (filed)", "obligation", "file", id, filed, "--reference", "PPC-2", "--channel", "PPC web form", "--filed-at", "now")
 	cli.refused(ctx, "a filing cannot be in the future", "obligation", "file", id, other,
 		"--reference", "PPC-3", "--channel", "PPC web form", "--filed-at", time.Now().Add(24*time.Hour).Format(time.RFC3339))
@@ -200,15 +206,20 @@ email:
 	if rs.State != workflows.StateClosedByOperator || rs.ClosedBy != "cli:"+cliUser || rs.Contact != nil {
 		t.Errorf("recipient: %s by %q (contact shown: %v)", rs.State, rs.ClosedBy, rs.Contact != nil)
 	}
-	cli.refused(ctx, bounced+" is already closed", "recipient", "close", id, bounced, "--reason", "again")
+	waitEnded(ctx, t, s, workflows.RecallWorkflowID(id, bounced))
+	cli.refused(ctx, workflows.RecallWorkflowID(id, bounced)+" has ended (closed_by_operator)", "recipient", "close", id, bounced, "--reason", "again")
 	cli.refused(ctx, "there is no running workflow "+workflows.RecallWorkflowID(id, "R09999"), "recipient", "confirm", id, "R09999")
 
 	// The facts change; the others stay.
 	cli.ok(ctx, nil, "facts", "change", id, "--persons", "6", "--reason", "one more subscriber found in the logs")
 	cli.refused(ctx, "the same as the current ones", "facts", "change", id, "--persons", "6", "--reason", "again")
+	cli.refused(ctx, "cannot have been found in the future", "facts", "change", id, "--unauthorized", "--reason", "list found on sale",
+		"--found-at", time.Now().Add(24*time.Hour).Format(time.RFC3339))
+	found := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
+	cli.ok(ctx, nil, "facts", "change", id, "--unauthorized", "--found-at", found.Format(time.RFC3339), "--reason", "list found on sale")
 	var facts workflows.Facts
 	cli.ok(ctx, &facts, "facts", "show", id, "--json")
-	if facts.Persons != 6 || facts.Title != "Newsletter with visible addresses" || !facts.SensitiveOrFinancial {
+	if facts.Persons != 6 || !facts.Unauthorized || facts.Title != "Newsletter with visible addresses" || !facts.SensitiveOrFinancial {
 		t.Errorf("facts after the change: %+v", facts)
 	}
 
@@ -222,4 +233,102 @@ email:
 	if st.Prevention.Report.By != "cli:"+cliUser {
 		t.Errorf("prevention recorded by %q", st.Prevention.Report.By)
 	}
+}
+
+// Issue #7 from the command line: the notice to everyone affected started,
+// approved by one approver quoting the fingerprint of the test send (the
+// same approver twice and a stale fingerprint refused), and stopped; a
+// cease-and-desist letter added, mailed with its tracking number, refused
+// by the broker and escalated to the police.
+func TestCLI_BroadcastAndBrokerDemand(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	s := newStack(t, stackOptions{scenario: quietScenario, workerProcess: true, env: letterEnv})
+	cli := newStarterCLI(t, s)
+
+	// The notice: visible-recipients needs two approvers.
+	snap, err := runbooks.Builtin("visible-recipients")
+	if err != nil {
+		t.Fatal(err)
+	}
+	affected := affectedList(ctx, t, s, 5, "cli.example.jp")
+	id := s.declare(ctx, incidents.Declaration{Runbook: snap, Affected: &affected,
+		Facts: workflows.Facts{Title: "Newsletter with visible addresses", WhatLeaked: "e-mail addresses", Persons: 5,
+			AwareAt: time.Now().Add(-time.Hour), Jurisdictions: []string{"JP-APPI"}}},
+		"name,email\nA,a@cli.example.jp\n")
+	var started workflows.BroadcastStarted
+	cli.ok(ctx, &started, "broadcast", "start", id, "--reason", "apology to every subscriber", "--json")
+	if started.N != 1 || started.List != "affected" || started.Recipients != 5 {
+		t.Fatalf("started = %+v", started)
+	}
+	cli.refused(ctx, "notice 1 is", "broadcast", "start", id)
+	bst := awaitBroadcast(ctx, t, s.client, started.WorkflowID, "the test send", func(st workflows.BroadcastStatus) bool {
+		return st.State == workflows.BroadcastAwaitingApproval || st.State == workflows.BroadcastRefused
+	})
+	if bst.State != workflows.BroadcastAwaitingApproval {
+		t.Fatalf("broadcast %s: %s", bst.State, bst.Reason)
+	}
+	fp := bst.Fingerprint[:16]
+	cli.refused(ctx, "the notice is now "+bst.Fingerprint[:16], "broadcast", "approve", id, "1", "--fingerprint", "0123456789abcdef")
+	out := cli.ok(ctx, nil, "broadcast", "approve", id, "1", "--fingerprint", fp)
+	if !strings.Contains(out, "approvals 1 of 2") {
+		t.Errorf("approve: %s", out)
+	}
+	cli.refused(ctx, "cli:"+cliUser+" has already approved this notice", "broadcast", "approve", id, "1", "--fingerprint", fp)
+	var shown workflows.BroadcastStatus
+	cli.ok(ctx, &shown, "broadcast", "status", id, "1", "--json")
+	if len(shown.Approvals) != 1 || shown.Approvals[0].By != "cli:"+cliUser || shown.Approvals[0].Fingerprint != bst.Fingerprint {
+		t.Errorf("approvals = %+v", shown.Approvals)
+	}
+	cli.refused(ctx, "only a sending broadcast can be paused", "broadcast", "pause", id, "1")
+	var stopped workflows.BroadcastStatus
+	cli.ok(ctx, &stopped, "broadcast", "stop", id, "1", "--reason", "wrong template", "--json")
+	if stopped.State != workflows.BroadcastStopped || len(stopped.Controls) != 1 || stopped.Controls[0].By != "cli:"+cliUser {
+		t.Errorf("stopped = %s %+v", stopped.State, stopped.Controls)
+	}
+	if sent := sentTo(t, s.sandbox, started.WorkflowID); len(sent) != 0 {
+		t.Errorf("a stopped notice reached %d people", len(sent))
+	}
+	// The incident lists it, started from the CLI.
+	var ist workflows.IncidentStatus
+	cli.ok(ctx, &ist, "status", id, "--json")
+	if len(ist.Broadcasts) != 1 || ist.Broadcasts[0].WorkflowID != started.WorkflowID || ist.Broadcasts[0].StartedBy != "cli:"+cliUser {
+		t.Errorf("incident's broadcasts = %+v", ist.Broadcasts)
+	}
+	waitEnded(ctx, t, s, started.WorkflowID)
+	cli.refused(ctx, started.WorkflowID+" has ended (stopped)", "broadcast", "resume", id, "1")
+	cli.refused(ctx, "has no broker_demands phase", "broker", "add", id, "--name", "株式会社名簿センター", "--address", "東京都千代田区1-1-1")
+
+	// The letter: list-broker-resale, no recall.
+	snap, err = runbooks.Builtin("list-broker-resale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id = s.declare(ctx, incidents.Declaration{Runbook: snap,
+		Facts: workflows.Facts{Title: "Customer list resold", WhatLeaked: "names, addresses and phone numbers", Persons: 3000,
+			AwareAt: time.Now().Add(-time.Hour), Unauthorized: true, Jurisdictions: []string{"JP-APPI"}}}, "")
+	var added workflows.BrokerDemandAdded
+	cli.ok(ctx, &added, "broker", "add", id, "--name", "株式会社名簿センター", "--postal-code", "100-0001", "--address", "東京都千代田区千代田1-1-1", "--json")
+	if added.DemandID != "B001" {
+		t.Fatalf("added = %+v", added)
+	}
+	cli.refused(ctx, "the tracking number (お問い合わせ番号) is 11 to 13 digits", "broker", "mailed", id, "B001", "--tracking", "12-34")
+	cli.ok(ctx, nil, "broker", "mailed", id, "B001", "--tracking", "1234-5678-9012")
+	cli.refused(ctx, "demand B001 is awaiting_answer", "broker", "mailed", id, "B001", "--tracking", "1234-5678-9013")
+	cli.refused(ctx, "demand B001 is awaiting_answer: no escalation is pending", "broker", "escalated", id, "B001", "--to", "police")
+	cli.ok(ctx, nil, "broker", "answer", id, "B001", "refused", "--note", "they say the list was bought lawfully")
+	var demand workflows.BrokerDemandStatus
+	cli.ok(ctx, &demand, "broker", "escalated", id, "B001", "--to", "police", "--reference", "警視庁 相談番号 123", "--json")
+	if demand.State != workflows.DemandEscalationNeeded || len(demand.Mailings) != 1 || demand.Mailings[0].TrackingNumber != "1234-5678-9012" ||
+		len(demand.Answers) != 1 || demand.Answers[0].By != "cli:"+cliUser || len(demand.Escalations) != 1 || demand.Escalations[0].To != "police" {
+		t.Errorf("demand = %+v", demand)
+	}
+	cli.refused(ctx, "the escalation to the police is already recorded", "broker", "escalated", id, "B001", "--to", "police")
+	text := cli.ok(ctx, nil, "broker", "status", id, "B001")
+	if !strings.Contains(text, "tracking 1234-5678-9012") || strings.Contains(text, "名簿センター") {
+		t.Errorf("broker status (no company name expected):\n%s", text)
+	}
+	s.waitStatus(ctx, id, "the demand in the incident's status", func(st workflows.IncidentStatus) bool {
+		return len(st.BrokerDemands) == 1 && st.BrokerDemands[0].State == workflows.DemandEscalationNeeded
+	})
 }

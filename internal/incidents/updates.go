@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -100,20 +103,44 @@ func refusal(workflowID, name string, err error) *Refused {
 	return nil
 }
 
-// endedState is the final state (or phase) of a workflow that has ended,
-// from its status query; "" when it cannot be told.
+// describer is the part of client.Client that tells how a workflow ended.
+type describer interface {
+	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
+}
+
+// endedState says how a workflow that has ended stands: its last state
+// (or phase) from its status query, after how it closed when that was not
+// a normal completion ("failed, last state awaiting_mailing"); "" when it
+// cannot be told.
 func endedState(ctx context.Context, c Updater, workflowID string) string {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	closed := ""
+	if d, ok := c.(describer); ok {
+		if resp, err := d.DescribeWorkflowExecution(ctx, workflowID, ""); err == nil {
+			switch st := resp.GetWorkflowExecutionInfo().GetStatus(); st {
+			case enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+			default:
+				closed = strings.ToLower(st.String())
+			}
+		}
+	}
 	var st struct {
 		State string `json:"state"`
 		Phase string `json:"phase"`
 	}
-	if err := Query(ctx, c, workflowID, workflows.QueryStatus, &st); err != nil {
-		return ""
+	state := ""
+	if err := Query(ctx, c, workflowID, workflows.QueryStatus, &st); err == nil {
+		state = st.State
+		if state == "" {
+			state = st.Phase
+		}
 	}
-	if st.State != "" {
-		return st.State
+	switch {
+	case closed != "" && state != "":
+		return closed + ", last state " + state
+	case closed != "":
+		return closed
 	}
-	return st.Phase
+	return state
 }
