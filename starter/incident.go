@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/breachflow/breachflow/internal/config"
@@ -204,13 +205,15 @@ func printStatus(w io.Writer, st workflows.IncidentStatus) {
 	}
 	if len(st.Tasks) > 0 {
 		fmt.Fprintln(w, "tasks:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, t := range st.Tasks {
 			state := "open, due " + at(t.Due)
 			if t.Done {
 				state = "done by " + t.DoneBy + " " + at(t.DoneAt)
 			}
-			fmt.Fprintf(w, "  %-20s %-10s %s  %s\n", t.ID, t.Owner, state, t.Title.En)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", t.ID, t.Owner, state, t.Title.En)
 		}
+		tw.Flush()
 	}
 	if p := st.Prevention; p != nil {
 		if p.Report != nil {
@@ -221,9 +224,11 @@ func printStatus(w io.Writer, st workflows.IncidentStatus) {
 	}
 	if len(st.Broadcasts) > 0 {
 		fmt.Fprintln(w, "broadcasts:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, b := range st.Broadcasts {
-			fmt.Fprintf(w, "  %d  %-12s %-17s sent %d/%d, approvals %d/%d%s\n", b.N, b.Purpose, b.State, b.Sent, b.Total, b.Approvals, b.Quorum, prefixed(", could not start: ", b.StartError))
+			fmt.Fprintf(tw, "  %d\t%s\t%s\tsent %d/%d, approvals %d/%d%s\n", b.N, b.Purpose, b.State, b.Sent, b.Total, b.Approvals, b.Quorum, prefixed(", could not start: ", b.StartError))
 		}
+		tw.Flush()
 	}
 	if len(st.BrokerDemands) > 0 {
 		fmt.Fprintln(w, "broker demands:")

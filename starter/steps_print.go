@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/breachflow/breachflow/workflows"
@@ -17,7 +18,9 @@ func printFacts(w io.Writer, f workflows.Facts) {
 		f.Title, f.WhatLeaked, f.Persons, at(f.AwareAt), f.Unauthorized, f.SensitiveOrFinancial, strings.Join(f.Jurisdictions, ", "))
 }
 
-func printObligationList(w io.Writer, obs []workflows.ObligationSummary) {
+func printObligationList(out io.Writer, obs []workflows.ObligationSummary) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	defer w.Flush()
 	for _, o := range obs {
 		due := "no deadline"
 		if !o.Due.IsZero() {
@@ -33,7 +36,7 @@ func printObligationList(w io.Writer, obs []workflows.ObligationSummary) {
 		if o.NoLongerOwed != "" {
 			extra += ", no longer listed: " + o.NoLongerOwed
 		}
-		fmt.Fprintf(w, "  %-28s %-12s %s%s  %s\n", o.ObligationID, o.State, due, extra, o.Title)
+		fmt.Fprintf(w, "  %s\t%s\t%s%s\t%s\n", o.ObligationID, o.State, due, extra, o.Title)
 	}
 }
 
