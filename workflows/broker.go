@@ -76,7 +76,17 @@ func (d *brokerDemand) remindEvery() time.Duration {
 func (d *brokerDemand) run(ctx workflow.Context) (BrokerDemandStatus, error) {
 	d.publish(ctx)
 	if err := d.renderLetter(ctx); err != nil {
-		return d.status, err
+		if temporal.IsCanceledError(err) {
+			return d.status, err
+		}
+		// Nothing can be mailed: say why where people look, and end in a
+		// named state the Incident hears of, rather than fail unseen.
+		d.status.Failure = failureText(err)
+		d.status.State = DemandLetterFailed // before the notice, so it offers no "Mailed" button
+		d.tell(ctx, fmt.Sprintf("[%s] The letter could not be written, so nothing was mailed: %s. Correct the broker's or the sender's details and add the broker again (%s).",
+			d.ref(), d.status.Failure, UpdateAddBrokerDemand))
+		d.publish(ctx)
+		return d.status, nil
 	}
 	for {
 		switch d.status.State {

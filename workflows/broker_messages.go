@@ -52,14 +52,22 @@ type BrokerDemandInput struct {
 type BrokerDemandState string
 
 // Demand states: awaiting_mailing -> awaiting_answer -> complied (done),
-// or refused / no_answer -> escalation_pending -> escalated.
+// or refused / no_answer -> escalation_pending -> escalated; or
+// letter_failed when the letter could not be written (nothing was mailed;
+// Failure says why, and the broker is added again once it is fixed).
 const (
 	DemandAwaitingMailing  BrokerDemandState = "awaiting_mailing"
 	DemandAwaitingAnswer   BrokerDemandState = "awaiting_answer"
 	DemandComplied         BrokerDemandState = "complied"
 	DemandEscalationNeeded BrokerDemandState = "escalation_pending"
 	DemandEscalated        BrokerDemandState = "escalated"
+	DemandLetterFailed     BrokerDemandState = "letter_failed"
 )
+
+// Ended reports whether a demand in state s has nothing left to do.
+func (s BrokerDemandState) Ended() bool {
+	return s == DemandComplied || s == DemandEscalated || s == DemandLetterFailed
+}
 
 // LetterMailed is the UpdateRecordMailing payload.
 type LetterMailed struct {
@@ -114,4 +122,6 @@ type BrokerDemandStatus struct {
 	Answers     []BrokerAnswer          `json:"answers"`
 	Escalations []Escalation            `json:"escalations"`
 	Reminders   int                     `json:"reminders"`
+	// Failure says why the letter could not be written (letter_failed).
+	Failure string `json:"failure,omitempty"`
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/breachflow/breachflow/activities"
@@ -246,4 +247,36 @@ func TestBrokerDemand_NoticesCarryTheAwaitedStep(t *testing.T) {
 		}
 	}
 	require.Empty(t, want, "notices not posted")
+}
+
+// A letter that cannot be written (here: a character e内容証明 cannot
+// print) mails nothing: the demand says why in Slack and ends in the named
+// state letter_failed, so nobody waits for a mailing that cannot happen.
+func TestBrokerDemand_ALetterThatCannotBeWrittenEndsAsLetterFailed(t *testing.T) {
+	env := newEnv()
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.BrokerDemandWorkflowID("INC-20260626-BRK002", "B003")})
+	env.OnActivity(letterActs.RenderBrokerLetter, mock.Anything, mock.Anything).Return(activities.BrokerLetter{},
+		temporal.NewNonRetryableApplicationError("broker letter: 髙 cannot be printed by e内容証明: write 高", activities.ErrTypeLetterIncomplete, nil))
+	var notices []string
+	env.OnActivity(a.PostTaskNotice, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, n activities.TaskNotice) (activities.SlackMessageRef, error) {
+			notices = append(notices, n.Text)
+			if n.Demand != nil && n.Demand.State != string(workflows.DemandLetterFailed) {
+				t.Errorf("the notice offers the step of %q", n.Demand.State)
+			}
+			return activities.SlackMessageRef{}, nil
+		})
+	env.ExecuteWorkflow(workflows.BrokerDemand, seed002Demand())
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var st workflows.BrokerDemandStatus
+	require.NoError(t, env.GetWorkflowResult(&st))
+	require.Equal(t, workflows.DemandLetterFailed, st.State)
+	require.True(t, st.State.Ended())
+	require.Contains(t, st.Failure, "write 高")
+	require.Empty(t, st.Mailings)
+	require.Len(t, notices, 1)
+	require.Contains(t, notices[0], "nothing was mailed")
+	require.Contains(t, notices[0], workflows.UpdateAddBrokerDemand)
 }

@@ -611,7 +611,7 @@ func (b *broadcast) tellIncident(ctx workflow.Context, key string) {
 
 // tellIncident reports a BrokerDemand's state to its Incident.
 func (d *brokerDemand) tellIncident(ctx workflow.Context) {
-	final := d.status.State == DemandComplied || d.status.State == DemandEscalated
+	final := d.status.State.Ended()
 	key := fmt.Sprintf("%s %s", d.status.State, d.status.AnswerDue)
 	d.parent.report(ctx, key, NoticeProgress{Demand: &DemandProgressRef{State: d.status.State, AnswerDue: d.status.AnswerDue}}, final, true)
 }

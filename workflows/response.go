@@ -390,7 +390,7 @@ func (r *response) closeBlockers() []string {
 		}
 	}
 	for _, d := range ds {
-		if d.State != DemandComplied && d.State != DemandEscalated && d.State != DemandNotStarted {
+		if !d.State.Ended() && d.State != DemandNotStarted {
 			out = append(out, fmt.Sprintf("letter %s is %s (it goes on after the close)", d.DemandID, d.State))
 		}
 	}
