@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/breachflow/breachflow/activities"
-	"github.com/breachflow/breachflow/internal/record"
 	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/internal/record"
 	"github.com/breachflow/breachflow/workflows"
 )
 
