@@ -53,9 +53,10 @@ type recall struct {
 	// sending counts sends waiting for their answer (or for their
 	// cancellation to land); the workflow does not complete before it is 0.
 	sending int
-	// reports are progress signals to the parent not yet acknowledged; the
-	// workflow must not complete before they are, or the last is dropped.
-	reports []workflow.Future
+	// reporting counts progress signals to the parent not yet
+	// acknowledged; the workflow must not complete before they are, or the
+	// last is dropped.
+	reporting int
 }
 
 func newRecall(in RecallInput) *recall {
@@ -162,21 +163,13 @@ func (r *recall) run(ctx workflow.Context) (RecallStatus, error) {
 	// Every send still pending is being cancelled (its answer no longer
 	// matters): wait until the cancellations land, so the history records
 	// them and the server retries nothing for a closed Recall.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && r.sending == 0 }); err != nil {
+	// And until the parent has every progress report.
+	if err := workflow.Await(ctx, func() bool {
+		return workflow.AllHandlersFinished(ctx) && r.sending == 0 && r.reporting == 0
+	}); err != nil {
 		return r.status, err
 	}
-	r.flushReports(ctx)
 	return r.status, nil
-}
-
-// flushReports waits until the parent has every progress signal.
-func (r *recall) flushReports(ctx workflow.Context) {
-	for _, f := range r.reports {
-		if err := f.Get(ctx, nil); err != nil {
-			workflow.GetLogger(ctx).Warn("progress not delivered to the incident", "error", err)
-		}
-	}
-	r.reports = nil
 }
 
 // lookup records whom this Recall is about, for those who may decrypt the
@@ -526,26 +519,45 @@ func (r *recall) setState(ctx workflow.Context, s RecallState, reason string) {
 	r.report(ctx)
 }
 
+// reportRetries bounds how often a progress report that did not reach the
+// parent is sent again (1 s, 2 s, 4 s... apart): an Incident that has
+// closed needs no more reports.
+const reportRetries = 6
+
 // report tells the parent Incident where this recipient stands.
 func (r *recall) report(ctx workflow.Context) {
 	if r.in.ParentWorkflowID == "" {
 		return
 	}
 	r.seq++
+	r.sendReport(ctx, r.seq, 0)
+}
+
+// sendReport signals the parent the current state as report seq. Each
+// report carries the whole state and the parent ignores stale sequence
+// numbers, so order does not matter, and only the latest report must
+// arrive: if it fails, a fresh one is sent after a pause.
+func (r *recall) sendReport(ctx workflow.Context, seq, try int) {
 	p := RecallProgress{
-		RecipientID: r.in.RecipientID, Index: r.in.Index, Seq: r.seq, State: r.status.State,
+		RecipientID: r.in.RecipientID, Index: r.in.Index, Seq: seq, State: r.status.State,
 		Requested: r.requested, EmailConfirmed: r.confirmed[runbooks.ConfirmEmail], PhoneConfirmed: r.confirmed[runbooks.ConfirmPhone],
 	}
-	// The parent ignores stale sequence numbers, so order does not matter;
-	// but a signal still in flight when the workflow completes is dropped.
-	r.reports = append(r.reports, workflow.SignalExternalWorkflow(ctx, r.in.ParentWorkflowID, "", SignalRecallProgress, p))
-	if len(r.reports) > 16 {
-		pending := r.reports[:0]
-		for _, f := range r.reports {
-			if !f.IsReady() {
-				pending = append(pending, f)
-			}
+	f := workflow.SignalExternalWorkflow(ctx, r.in.ParentWorkflowID, "", SignalRecallProgress, p)
+	r.reporting++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { r.reporting-- }()
+		err := f.Get(ctx, nil)
+		if err == nil || seq != r.seq {
+			return // delivered, or a newer report is on its way
 		}
-		r.reports = pending
-	}
+		if try == reportRetries {
+			workflow.GetLogger(ctx).Warn("progress not delivered to the incident", "recipient", r.in.RecipientID, "error", err)
+			return
+		}
+		if workflow.Sleep(ctx, time.Duration(1<<try)*time.Second) != nil || seq != r.seq {
+			return
+		}
+		r.seq++
+		r.sendReport(ctx, r.seq, try+1)
+	})
 }

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -161,4 +162,43 @@ func TestRecall_ASendAnsweredBeforeTheNewsIsRecordedAsSent(t *testing.T) {
 	require.Equal(t, workflows.StateConfirmed, st.State)
 	require.Equal(t, []workflows.Attempt{{Channel: runbooks.ChannelEmail, N: 1, At: st.Attempts[0].At, MessageID: "msg-1", Outcome: "sent"}}, st.Attempts)
 	env.AssertExpectations(t)
+}
+
+// A progress report that does not reach the Incident (it was between two
+// runs, say) is sent again, with the current state, until it does; the
+// Recall completes only once its last report has arrived, so the
+// Incident's counts stay exact.
+func TestRecall_AProgressReportThatFailsIsSentAgain(t *testing.T) {
+	env := newEnv()
+	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m")).Once()
+	var mu sync.Mutex
+	var delivered []workflows.RecallProgress
+	failures := 0
+	env.OnSignalExternalWorkflow(mock.Anything, "INC-20261121-TEST01", "", workflows.SignalRecallProgress, mock.Anything).Return(
+		func(_, _, _, _ string, arg any) error {
+			mu.Lock()
+			defer mu.Unlock()
+			p := arg.(workflows.RecallProgress)
+			if p.State == workflows.StateConfirmed && failures < 2 {
+				failures++
+				return errors.New("unknown external workflow execution")
+			}
+			delivered = append(delivered, p)
+			return nil
+		})
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(workflows.SignalConfirmation, confirmByLink(env.Now()))
+	}, time.Minute)
+	in := recallInput(emailOnly())
+	in.ParentWorkflowID = "INC-20261121-TEST01"
+
+	env.ExecuteWorkflow(workflows.Recall, in)
+
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, 2, failures)
+	require.Len(t, delivered, 2, "requested, then confirmed on the third try")
+	last := delivered[len(delivered)-1]
+	require.Equal(t, workflows.StateConfirmed, last.State)
+	require.True(t, last.Requested && last.EmailConfirmed)
+	require.Greater(t, last.Seq, delivered[0].Seq)
 }
