@@ -285,7 +285,13 @@ func (i *incident) startRecall(ctx workflow.Context, idx int) {
 			var started *temporal.ChildWorkflowExecutionAlreadyStartedError
 			if !asAlreadyStarted(err, &started) {
 				workflow.GetLogger(ctx).Error("recall did not start; it will be retried", "recipient", rid, "error", err)
-				workflow.Go(ctx, func(ctx workflow.Context) { i.retryStart(ctx, idx) })
+				// Still pending until the retry has started it: the next
+				// run would take it as started and never start it.
+				i.pendingStarts++
+				workflow.Go(ctx, func(ctx workflow.Context) {
+					defer func() { i.pendingStarts-- }()
+					i.retryStart(ctx, idx)
+				})
 			}
 		}
 	})
@@ -294,8 +300,9 @@ func (i *incident) startRecall(ctx workflow.Context, idx int) {
 // retryStart tries a failed child start again after a pause, so no
 // recipient is dropped.
 func (i *incident) retryStart(ctx workflow.Context, idx int) {
-	_ = workflow.Sleep(ctx, time.Minute)
-	i.startRecall(ctx, idx)
+	if workflow.Sleep(ctx, time.Minute) == nil {
+		i.startRecall(ctx, idx)
+	}
 }
 
 // apply records a Recall's progress; stale and duplicate deliveries change
