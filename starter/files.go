@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/recipients"
@@ -43,16 +47,66 @@ func validateFile(path string) yamldoc.Diagnostics {
 	}
 	switch kind := runbooks.DetectKind(data); kind {
 	case "runbook":
-		_, diags := runbooks.Load(path, data)
-		return diags
+		snap, diags := runbooks.Load(path, data)
+		if len(diags) > 0 {
+			return diags
+		}
+		return unknownRegimes(path, data, snap.Runbook)
 	case "regime":
 		_, diags := regimes.Load(path, data)
 		return diags
 	case "":
+		// A file that is not YAML at all says where it breaks, not that
+		// it lacks a kind.
+		var n yaml.Node
+		if err := yaml.Unmarshal(data, &n); err != nil {
+			_, diags := yamldoc.Decode(path, data, &struct{}{})
+			return diags
+		}
 		return yamldoc.Diagnostics{{File: path, Line: 1, Col: 1, Field: "kind", Problem: "missing", Hint: "start the file with 'kind: runbook' or 'kind: regime'"}}
 	default:
 		return yamldoc.Diagnostics{{File: path, Line: 1, Col: 1, Field: "kind", Problem: fmt.Sprintf("unknown kind %q", kind), Hint: "use 'kind: runbook' or 'kind: regime'"}}
 	}
+}
+
+// unknownRegimes reports the regime IDs of a runbook that no built-in
+// regime has: the obligations would then be a legal review only, without
+// the regime's clocks (a typo such as JP-APPII would go unnoticed).
+func unknownRegimes(path string, data []byte, rb runbooks.Runbook) yamldoc.Diagnostics {
+	known, err := builtinRegimeIDs()
+	if err != nil {
+		return yamldoc.Diagnostics{{File: path, Line: 1, Col: 1, Problem: err.Error()}}
+	}
+	var diags yamldoc.Diagnostics
+	doc, _ := yamldoc.Decode(path, data, &runbooks.Runbook{})
+	check := func(field string, ids []string) {
+		for i, id := range ids {
+			if !slices.Contains(known, id) {
+				diags = append(diags, doc.Errorf(fmt.Sprintf("%s[%d]", field, i),
+					"use one of "+strings.Join(known, ", "),
+					"no built-in regime %q: its obligations would be a legal review only, without deadlines", id))
+			}
+		}
+	}
+	check("regimes", rb.Regimes)
+	if o := rb.Phases.Obligations; o != nil {
+		check("phases.obligations.regimes", o.Regimes)
+	}
+	return diags
+}
+
+// builtinRegimeIDs lists the regimes the workflows evaluate.
+func builtinRegimeIDs() ([]string, error) {
+	regs, err := regimes.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(regs))
+	for _, r := range regs {
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // cmdRecipients checks a recipient list: counts, every duplicate and every

@@ -38,12 +38,34 @@ func TestValidate(t *testing.T) {
 	if len(builtins) != 5 || len(regimes) < 9 {
 		t.Fatalf("found %d runbooks and %d regimes", len(builtins), len(regimes))
 	}
+	missend, err := os.ReadFile("../runbooks/missend.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, from, to string) string {
+		t.Helper()
+		if !strings.Contains(string(missend), from) {
+			t.Fatalf("missend.yaml lacks %q", from)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(strings.Replace(string(missend), from, to, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	tests := []struct {
 		name     string
 		files    []string
 		wantCode int
 		wantOut  []string
 	}{
+		{"a tab in the YAML: the line that breaks, not a missing kind", []string{write("tab.yaml", "phases:\n", "phases:\n\tfoo: 1\n")}, 1,
+			[]string{"tab.yaml:25:1: YAML syntax: found character that cannot start any token"}},
+		{"a regime no built-in regime has", []string{write("typo.yaml", "regimes: [JP-APPI]", "regimes: [JP-APPII]")}, 1,
+			[]string{`typo.yaml:23:11: regimes[0]: no built-in regime "JP-APPII"`, "use one of AU-NDB, EU-GDPR, JP-APPI"}},
+		{"an unknown regime in the obligations phase", []string{write("obl.yaml", "  obligations:\n", "  obligations:\n    regimes: [EU-GDPR, GDPR]\n")}, 1,
+			[]string{`obl.yaml:65:24: phases.obligations.regimes[1]: no built-in regime "GDPR"`}},
 		{"the five built-in runbooks and every regime are valid", append(builtins, regimes...), 0, []string{"file(s) valid"}},
 		{"a broken runbook: positioned errors and exit 1", []string{"../runbooks/testdata/broken/bad-recall.yaml"}, 1, []string{
 			"../runbooks/testdata/broken/bad-recall.yaml:7:22: phases.recall.request[1]: unknown channel \"fax\" (hint: use email, voice or sms)",
