@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,7 +32,7 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 	aware := fs.String("aware-at", "", "when the organisation became aware, RFC 3339 (default: now)")
 	unauthorized := fs.Bool("unauthorized", false, "the leak may have been done with an unauthorized purpose")
 	sensitive := fs.Bool("sensitive", false, "sensitive data, or data whose misuse may cause financial harm")
-	juris := fs.String("jurisdictions", "JP-APPI", "comma-separated regimes, e.g. JP-APPI,EU-GDPR")
+	juris := fs.String("jurisdictions", "", "comma-separated regimes, e.g. JP-APPI,EU-GDPR (default: the runbook's regimes)")
 	by := fs.String("by", defaultBy(), "who declares the incident")
 	id := fs.String("id", "", "incident ID (default: generated)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
@@ -49,6 +50,17 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
+	jurisdictions, err := parseJurisdictions(*juris)
+	if err != nil {
+		return exitError{2, "starter start: " + err.Error()}
+	}
+	if len(jurisdictions) == 0 {
+		// The runbook's regimes, as the Slack declaration preselects them.
+		jurisdictions = snap.Runbook.Regimes
+		if o := snap.Runbook.Phases.Obligations; o != nil && len(o.Regimes) > 0 {
+			jurisdictions = o.Regimes
+		}
+	}
 	awareAt := time.Now().UTC()
 	if *aware != "" {
 		if awareAt, err = time.Parse(time.RFC3339, *aware); err != nil {
@@ -59,7 +71,7 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 		IncidentID: *id, Runbook: snap, DeclaredBy: *by,
 		Facts: workflows.Facts{
 			Title: *title, WhatLeaked: *what, Persons: *persons, AwareAt: awareAt,
-			Unauthorized: *unauthorized, SensitiveOrFinancial: *sensitive, Jurisdictions: splitList(*juris),
+			Unauthorized: *unauthorized, SensitiveOrFinancial: *sensitive, Jurisdictions: jurisdictions,
 		},
 	}
 	if *list != "" {
@@ -131,6 +143,26 @@ func loadRunbook(nameOrFile string) (runbooks.Snapshot, error) {
 		return snap, exitError{1, diags.Error()}
 	}
 	return snap, nil
+}
+
+// parseJurisdictions reads --jurisdictions: built-in regime IDs only, as
+// the Slack declaration offers them (an ID no regime has would give a
+// legal review without deadlines).
+func parseJurisdictions(s string) ([]string, error) {
+	ids := splitList(s)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	known, err := builtinRegimeIDs()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if !slices.Contains(known, id) {
+			return nil, fmt.Errorf("--jurisdictions: no regime %q: use one or more of %s", id, strings.Join(known, ", "))
+		}
+	}
+	return ids, nil
 }
 
 func splitList(s string) []string {

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,6 +163,7 @@ func (n noun) parse(args []string) (step, *session, error) {
 	if v == nil {
 		return nil, nil, usageError("starter %s: unknown step %q\n\n%s", n.name, args[0], strings.TrimRight(n.usage(), "\n"))
 	}
+	cmd := strings.Join(strings.Fields("starter "+n.name+" "+v.name), " ")
 	fs := flag.NewFlagSet(n.name+" "+v.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	s := &session{out: os.Stdout}
@@ -179,18 +181,21 @@ func (n noun) parse(args []string) (step, *session, error) {
 		return nil, nil, exitError{code: 0}
 	}
 	if err != nil {
-		return nil, nil, usageError("starter %s %s: %v\n%s", n.name, v.name, err, usage)
+		return nil, nil, usageError("%s: %v\n%s", cmd, err, usage)
 	}
 	if len(pos) != len(v.args) {
-		return nil, nil, usageError("starter %s %s: want %s, got %d argument(s)\n%s", n.name, v.name, strings.Join(v.args, " "), len(pos), usage)
+		return nil, nil, usageError("%s: want %s, got %d argument(s)\n%s", cmd, strings.Join(v.args, " "), len(pos), usage)
 	}
 	for i, p := range pos {
 		if strings.TrimSpace(p) == "" {
-			return nil, nil, usageError("starter %s %s: %s is empty\n%s", n.name, v.name, v.args[i], usage)
+			return nil, nil, usageError("%s: %s is empty\n%s", cmd, v.args[i], usage)
 		}
 	}
+	for i, name := range v.args {
+		pos[i] = normalizeID(name, pos[i])
+	}
 	if v.update && strings.TrimSpace(s.by) == "" {
-		return nil, nil, usageError("starter %s %s: --by is required (who takes the step; $USER is not set)\n%s", n.name, v.name, usage)
+		return nil, nil, usageError("%s: --by is required (who takes the step; $USER is not set)\n%s", cmd, usage)
 	}
 	st, err := build(s, pos)
 	if err != nil {
@@ -198,7 +203,7 @@ func (n noun) parse(args []string) (step, *session, error) {
 		if errors.As(err, &e) {
 			return nil, nil, e
 		}
-		return nil, nil, usageError("starter %s %s: %v\n%s", n.name, v.name, err, usage)
+		return nil, nil, usageError("%s: %v\n%s", cmd, err, usage)
 	}
 	return st, s, nil
 }
@@ -342,4 +347,28 @@ func at(t time.Time) string {
 		return "-"
 	}
 	return t.Local().Format("2006-01-02 15:04 MST")
+}
+
+// normalizeID writes recipient and broker-demand IDs the way the workflows
+// name them, so "r7", "7" and "R0007" find R00007, and "b1" finds B001.
+// Other IDs are taken as given.
+func normalizeID(arg, id string) string {
+	prefix, width := "", 0
+	switch arg {
+	case argRecipient:
+		prefix, width = "R", 5
+	case argDemand:
+		prefix, width = "B", 3
+	default:
+		return id
+	}
+	digits := strings.TrimSpace(id)
+	if len(digits) > 0 && strings.EqualFold(digits[:1], prefix) {
+		digits = digits[1:]
+	}
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < 1 || strings.ContainsAny(digits, "+-") {
+		return id
+	}
+	return fmt.Sprintf("%s%0*d", prefix, width, n)
 }

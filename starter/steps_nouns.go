@@ -228,6 +228,13 @@ var factsNoun = noun{name: "facts", about: "the facts that start the legal clock
 				if err != nil {
 					return nil, err
 				}
+				jurisdictions, err := parseJurisdictions(*juris)
+				if err != nil {
+					return nil, err
+				}
+				if set["jurisdictions"] && len(jurisdictions) == 0 {
+					return nil, fmt.Errorf("--jurisdictions: name at least one regime, e.g. JP-APPI")
+				}
 				return func(ctx context.Context, s *session) error {
 					st, err := incidents.Status(ctx, s.c, a[0])
 					if err != nil {
@@ -253,7 +260,7 @@ var factsNoun = noun{name: "facts", about: "the facts that start the legal clock
 						f.Title = *title
 					}
 					if set["jurisdictions"] {
-						f.Jurisdictions = splitList(*juris)
+						f.Jurisdictions = jurisdictions
 					}
 					// Without --found-at, an unauthorized purpose found now.
 					ch := workflows.FactsChange{Facts: f, Reason: *reason, By: s.by, UnauthorizedPurposeFoundAt: found}

@@ -68,7 +68,10 @@ func TestHumanSteps_CommandLineMistakesExit2BeforeAnythingIsSent(t *testing.T) {
 		{"a mailing without the tracking number", []string{"broker", "mailed", "INC-1", "B001"}, []string{"--tracking is required"}},
 		{"an answer we do not know", []string{"broker", "answer", "INC-1", "B001", "maybe"}, []string{`answer "maybe": want complied, refused, no_answer or returned`}},
 		{"an escalation to nobody we know", []string{"broker", "escalated", "INC-1", "B001", "--to", "press"}, []string{`--to "press": want regulator or police`}},
-		{"close without a reason", []string{"close", "INC-1"}, []string{"--reason is required", "usage: starter close INCIDENT_ID --reason WHY"}},
+		{"close without a reason", []string{"close", "INC-1"}, []string{"starter close: --reason is required", "usage: starter close INCIDENT_ID --reason WHY"}},
+		{"a jurisdiction no regime has", []string{"facts", "change", "INC-1", "--reason", "r", "--jurisdictions", "JP-APPI,GDPR"}, []string{`no regime "GDPR"`, "EU-GDPR"}},
+		{"no jurisdiction at all", []string{"facts", "change", "INC-1", "--reason", "r", "--jurisdictions", ","}, []string{"name at least one regime"}},
+		{"start under a jurisdiction no regime has", []string{"start", "--runbook", "missend", "--jurisdictions", "APPI"}, []string{`starter start: --jurisdictions: no regime "APPI"`, "JP-APPI"}},
 		{"status without an incident", []string{"status"}, []string{"want INCIDENT_ID, got 0 argument(s)"}},
 	}
 	for _, tt := range tests {
@@ -115,6 +118,34 @@ func TestHumanSteps_ArgumentsInAnyOrderAndTheDefaultActor(t *testing.T) {
 				t.Errorf("step %v, by %q, want %q", st != nil, s.by, tt.wantBy)
 			}
 		})
+	}
+}
+
+// Recipient and broker-demand IDs typed in a hurry find the workflow the
+// IDs name; anything else is sent as typed (and refused by Temporal).
+func TestHumanSteps_RecipientAndDemandIDsAreWrittenAsTheWorkflowsNameThem(t *testing.T) {
+	tests := []struct {
+		arg, in, want string
+	}{
+		{argRecipient, "R00007", "R00007"},
+		{argRecipient, "r00007", "R00007"},
+		{argRecipient, "R0007", "R00007"},
+		{argRecipient, "7", "R00007"},
+		{argRecipient, " r7 ", "R00007"},
+		{argRecipient, "R123456", "R123456"},
+		{argRecipient, "R0", "R0"},
+		{argRecipient, "R-7", "R-7"},
+		{argRecipient, "X7", "X7"},
+		{argDemand, "b1", "B001"},
+		{argDemand, "B0001", "B001"},
+		{argDemand, "B001", "B001"},
+		{argIncident, "inc-20261122-bc6nd6", "inc-20261122-bc6nd6"},
+		{argObligation, "JP-APPI/final", "JP-APPI/final"},
+	}
+	for _, tt := range tests {
+		if got := normalizeID(tt.arg, tt.in); got != tt.want {
+			t.Errorf("normalizeID(%s, %q) = %q, want %q", tt.arg, tt.in, got, tt.want)
+		}
 	}
 }
 

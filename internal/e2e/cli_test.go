@@ -7,7 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -331,4 +334,43 @@ func TestCLI_BroadcastAndBrokerDemand(t *testing.T) {
 	s.waitStatus(ctx, id, "the demand in the incident's status", func(st workflows.IncidentStatus) bool {
 		return len(st.BrokerDemands) == 1 && st.BrokerDemands[0].State == workflows.DemandEscalationNeeded
 	})
+}
+
+// A runbook of another jurisdiction, declared from the command line
+// without --jurisdictions: its own regimes apply (EU-GDPR's 72 hours), as
+// the Slack form preselects them, not JP-APPI.
+func TestCLI_StartFollowsTheRunbooksRegimes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s := newStack(t, stackOptions{scenario: quietScenario})
+	cli := newStarterCLI(t, s)
+	dir := t.TempDir()
+	rb, err := os.ReadFile("../../runbooks/visible-recipients.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eu := strings.Replace(strings.Replace(string(rb), "regimes: [JP-APPI]", "regimes: [EU-GDPR]", 1), "id: visible-recipients", "id: visible-recipients-eu", 1)
+	if !strings.Contains(eu, "[EU-GDPR]") {
+		t.Fatal("visible-recipients.yaml no longer says regimes: [JP-APPI]")
+	}
+	rbFile, listFile := filepath.Join(dir, "eu.yaml"), filepath.Join(dir, "list.csv")
+	if err := os.WriteFile(rbFile, []byte(eu), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(listFile, []byte("name,email\nA,a@start.example.de\nB,b@start.example.de\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var started struct {
+		IncidentID string `json:"incident_id"`
+	}
+	cli.ok(ctx, &started, "start", "--runbook", rbFile, "--recipients", listFile, "--title", "Newsletter (EU)", "--json")
+	st := s.waitStatus(ctx, started.IncidentID, "the obligations open", func(st workflows.IncidentStatus) bool { return len(st.Obligations) > 0 })
+	if !slices.Equal(st.Facts.Jurisdictions, []string{"EU-GDPR"}) {
+		t.Errorf("jurisdictions %v, want the runbook's [EU-GDPR]", st.Facts.Jurisdictions)
+	}
+	for _, o := range st.Obligations {
+		if !strings.HasPrefix(o.ObligationID, "EU-GDPR/") || strings.HasSuffix(o.ObligationID, "/review") {
+			t.Errorf("obligation %s under a runbook that names EU-GDPR only", o.ObligationID)
+		}
+	}
 }
