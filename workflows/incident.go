@@ -49,6 +49,7 @@ const (
 	flagRequested uint8 = 1 << iota
 	flagEmail
 	flagPhone
+	flagCallback // asked to be called back
 )
 
 // Incident is one breach, from declaration to close.
@@ -325,10 +326,13 @@ func (i *incident) apply(p RecallProgress) {
 	if p.PhoneConfirmed {
 		flags |= flagPhone
 	}
+	if p.CallbackRequested {
+		flags |= flagCallback
+	}
 	// Counts are kept by difference, never by iterating.
 	i.count(*cur, -1)
 	prev := cur.State
-	wasSettled := cur.State.Settled()
+	wasSettled, wasCallback := cur.State.Settled(), cur.Flags&flagCallback != 0
 	cur.Seq, cur.State, cur.Flags = p.Seq, p.State, flags
 	i.count(*cur, +1)
 	if !wasSettled && cur.State.Settled() {
@@ -336,7 +340,10 @@ func (i *incident) apply(p RecallProgress) {
 	} else if wasSettled && !cur.State.Settled() {
 		i.carry.Running++
 	}
-	if cur.State == StateUnreachable && prev != StateUnreachable {
+	switch {
+	case p.CallbackRequested && cur.State == StateUnreachable && (prev != StateUnreachable || !wasCallback):
+		i.reply("%s asked on the phone to be called back: call them back, then record the outcome (buttons on the incident message).", p.RecipientID)
+	case cur.State == StateUnreachable && prev != StateUnreachable:
 		i.reply("%s is unreachable: find another way to reach this person (buttons on the incident message).", p.RecipientID)
 	}
 	i.dirty = true

@@ -190,6 +190,9 @@ type RecallProgress struct {
 	Requested      bool        `json:"requested"`
 	EmailConfirmed bool        `json:"email_confirmed"`
 	PhoneConfirmed bool        `json:"phone_confirmed"`
+	// CallbackRequested: the person asked on a call to be called back
+	// (pressed 2), so a person must call them.
+	CallbackRequested bool `json:"callback_requested,omitempty"`
 }
 
 // Confirmation is a recipient's confirmation that they deleted the data.

@@ -57,7 +57,15 @@ type recall struct {
 	// acknowledged; the workflow must not complete before they are, or the
 	// last is dropped.
 	reporting int
+	// callback is the call on which the person asked to be called back
+	// (pressed 2; 0: not asked): a person's task from then on.
+	callback int
 }
+
+// versionCallbackTask: a callback request makes the Recall unreachable (a
+// person's task) and ends the automated calls; before it, it was only
+// recorded.
+const versionCallbackTask = "callback-request-is-a-task"
 
 func newRecall(in RecallInput) *recall {
 	return &recall{
@@ -206,6 +214,10 @@ func (r *recall) done() bool {
 func (r *recall) blocked() bool { return r.blockedReason() != "" }
 
 func (r *recall) blockedReason() string {
+	if r.callback > 0 {
+		// The call promised them a person's call (frontdoor.sayCallback).
+		return fmt.Sprintf("asked on call #%d to be called back: call them back, then record the outcome", r.callback)
+	}
 	for _, c := range r.in.Policy.Confirm {
 		if r.confirmed[c] {
 			continue
@@ -507,6 +519,17 @@ func (r *recall) onDelivery(ctx workflow.Context, e DeliveryEvent) {
 			}
 		}
 	}
+	if e.Channel == runbooks.ChannelVoice && e.Kind == DeliveryCallbackRequested && r.callback == 0 && !r.done() &&
+		workflow.GetVersion(ctx, versionCallbackTask, workflow.DefaultVersion, 1) == 1 {
+		// No more automated calls: a person calls them back.
+		r.callback = max(1, e.Attempt)
+		r.exhausted[runbooks.ChannelVoice] = true
+		if r.status.State == StateUnreachable {
+			// Already a person's task (another channel failed): say why now.
+			r.status.Reason = r.blockedReason()
+			r.report(ctx)
+		}
+	}
 }
 
 func (r *recall) setState(ctx workflow.Context, s RecallState, reason string) {
@@ -541,6 +564,7 @@ func (r *recall) sendReport(ctx workflow.Context, seq, try int) {
 	p := RecallProgress{
 		RecipientID: r.in.RecipientID, Index: r.in.Index, Seq: seq, State: r.status.State,
 		Requested: r.requested, EmailConfirmed: r.confirmed[runbooks.ConfirmEmail], PhoneConfirmed: r.confirmed[runbooks.ConfirmPhone],
+		CallbackRequested: r.callback > 0,
 	}
 	f := workflow.SignalExternalWorkflow(ctx, r.in.ParentWorkflowID, "", SignalRecallProgress, p)
 	r.reporting++
