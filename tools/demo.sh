@@ -27,6 +27,19 @@ export BREACHFLOW_LISTEN_ADDR=127.0.0.1:$SERVE_PORT
 export BREACHFLOW_SANDBOX_URL=http://127.0.0.1:$SANDBOX_PORT
 export BREACHFLOW_SANDBOX_ADDR=127.0.0.1:$SANDBOX_PORT
 TIME_SCALE=${TIME_SCALE:-60}
+# Who holds the runbooks' roles and who the organisation is: fictitious
+# (example.co.jp), answered by the sandbox's SendGrid. The reminders and
+# escalations go to them, and the approvers get a broadcast's test send,
+# so `starter broadcast start/approve` can be tried on the demo incident.
+export BREACHFLOW_ROLES=${BREACHFLOW_ROLES:-"incident-lead=lead@example.co.jp;privacy-officer=dpo@example.co.jp;legal=counsel@example.co.jp;management=ceo@example.co.jp;support=desk@example.co.jp;security=soc@example.co.jp;it-ops=itops@example.co.jp;communications=pr@example.co.jp"}
+export BREACHFLOW_ORG_NAME=${BREACHFLOW_ORG_NAME:-"株式会社サンプル (demo)"}
+export BREACHFLOW_ORG_POSTAL_CODE=${BREACHFLOW_ORG_POSTAL_CODE:-"100-0005"}
+export BREACHFLOW_ORG_ADDRESS=${BREACHFLOW_ORG_ADDRESS:-"東京都千代田区丸の内1-1-1"}
+export BREACHFLOW_CONTACT_EMAIL=${BREACHFLOW_CONTACT_EMAIL:-privacy@example.co.jp}
+export BREACHFLOW_CONTACT_PHONE=${BREACHFLOW_CONTACT_PHONE:-0120-123-456}
+export BREACHFLOW_CONTACT_HOURS=${BREACHFLOW_CONTACT_HOURS:-"平日 10:00-17:00"}
+export BREACHFLOW_RECORD_DIR=${BREACHFLOW_RECORD_DIR:-$DATA/records}
+export BREACHFLOW_LETTER_DIR=${BREACHFLOW_LETTER_DIR:-$DATA/letters}
 # The codec server decrypts payloads for the UI. For this local demo only it
 # runs without a token (BREACHFLOW_CODEC_INSECURE_NO_AUTH) on 127.0.0.1, and
 # answers the dev server's UI only (CORS). Never do this with real data: see
