@@ -316,7 +316,7 @@ func (n *Notices) SendTestNotice(ctx context.Context, in TestSendRequest) (TestS
 		return res, temporal.NewNonRetryableApplicationError(
 			"no approver address is configured for the roles "+strings.Join(in.Roles, ", ")+" (BREACHFLOW_ROLES)", ErrTypeNoApprovers, nil)
 	}
-	m := noticeMail(in.Content, n.from(), in.BroadcastID, -1, rs)
+	m := noticeMail(in.Content, n.fromOf(in.Content), in.BroadcastID, -1, rs)
 	if err := checkEnvelopes(m); err != nil {
 		return res, err
 	}
@@ -405,7 +405,16 @@ func sendable(addr string) bool {
 	return ok && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".")
 }
 
-func (n *Notices) from() *sgmail.Email { return sgmail.NewEmail(n.Sender.Name, n.Sender.Email) }
+// fromOf is the sender of a prepared notice: the address it was prepared
+// (fingerprinted, test-sent and approved) with, even if the worker's
+// sender setting changed since; the configured name goes with it only if
+// it is still that address's.
+func (n *Notices) fromOf(c NoticeContent) *sgmail.Email {
+	if n.Sender.Email == c.From {
+		return sgmail.NewEmail(n.Sender.Name, c.From)
+	}
+	return sgmail.NewEmail("", c.From)
+}
 
 func (n *Notices) logger() *slog.Logger {
 	if n.Logger != nil {

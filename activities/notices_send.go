@@ -145,7 +145,7 @@ func (n *Notices) SendNotices(ctx context.Context, in SendChunk) (ChunkProgress,
 	if err := n.checkContent(in.Content, in.Approved); err != nil {
 		return p, withDetails(err, p)
 	}
-	r := &chunkRun{n: n, ctx: ctx, in: in, from: n.from(), cursor: p.Next, skip: map[int]bool{}}
+	r := &chunkRun{n: n, ctx: ctx, in: in, from: n.fromOf(in.Content), cursor: p.Next, skip: map[int]bool{}}
 	r.halt, r.haltNow = context.WithCancel(ctx)
 	defer r.haltNow()
 	r.ck = newCheckpointer(ctx, n.Heartbeats, p, r.haltNow)
