@@ -203,7 +203,9 @@ var (
 				}
 				return func(ctx context.Context, s *session) error {
 					return update(ctx, s, workflows.IncidentWorkflowID(a[0]), workflows.UpdateCloseIncident,
-						workflows.CloseIncident{By: s.by, Reason: *reason}, printStatus)
+						workflows.CloseIncident{By: s.by, Reason: *reason}, func(w io.Writer, st workflows.IncidentStatus) {
+							printClosed(w, st, s.by, *reason)
+						})
 				}, nil
 			}
 		},
@@ -218,12 +220,26 @@ func cmdClose(ctx context.Context, logger *slog.Logger, args []string) error {
 	return stepCommand(noun{verbs: []verb{closeVerb}})(ctx, logger, append([]string{"close"}, args...))
 }
 
+// printClosed says the incident is closed and how it stood: the status the
+// close returns is taken just before the phase turns to closed.
+func printClosed(w io.Writer, st workflows.IncidentStatus, by, reason string) {
+	fmt.Fprintf(w, "%s closed by %s (%s); the worker writes its record to $BREACHFLOW_RECORD_DIR/%s/ (record.json, record.md)\n",
+		st.IncidentID, by, reason, st.IncidentID)
+	fmt.Fprintln(w, "as it stood at the close:")
+	st.Phase = workflows.PhaseClosed
+	printStatus(w, st)
+}
+
 func printStatus(w io.Writer, st workflows.IncidentStatus) {
 	r := st.Recall
 	fmt.Fprintf(w, "%s  %s  runbook %s  phase %s\n", st.IncidentID, st.Title, st.Runbook, st.Phase)
 	if r.Total > 0 {
-		fmt.Fprintf(w, "recall: asked %d/%d, confirmed by phone %d, by e-mail %d, confirmed %d, unreachable %d, closed by operator %d, pending %d\n",
-			r.Requested, r.Total, r.PhoneConfirmed, r.EmailConfirmed, r.Confirmed, r.Unreachable, r.ClosedByOperator, r.Pending)
+		// Every recipient is in exactly one of the last five counts: those
+		// asked and not yet settled (confirmed one way of two, or waiting
+		// for an answer) are in progress.
+		inProgress := r.Total - r.Confirmed - r.Unreachable - r.ClosedByOperator - r.Pending
+		fmt.Fprintf(w, "recall: asked %d/%d, confirmed by phone %d, by e-mail %d; confirmed %d, in progress %d, unreachable %d, closed by operator %d, pending %d\n",
+			r.Requested, r.Total, r.PhoneConfirmed, r.EmailConfirmed, r.Confirmed, inProgress, r.Unreachable, r.ClosedByOperator, r.Pending)
 	}
 	if len(st.Unreachable) > 0 {
 		fmt.Fprintf(w, "unreachable: %s\n", strings.Join(st.Unreachable, " "))

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/breachflow/breachflow/workflows"
 )
 
 // runCLIErr runs the starter with args and returns its exit status and
@@ -163,5 +165,36 @@ func TestHumanSteps_HelpListsEveryStepAndExits0(t *testing.T) {
 	}
 	if code, out := runCLI(t, "broker", "help"); code != 0 || !strings.Contains(out, "record_broker_answer") {
 		t.Errorf("broker help: exit %d\n%s", code, out)
+	}
+}
+
+// The recall line accounts for every recipient: those asked and not yet
+// settled are "in progress" (seed 000's demo: 49 confirmed, 3 confirmed one
+// way of two, 1 unreachable); a close says so and shows the closed phase.
+func TestStatus_RecallLineAddsUpAndCloseSaysClosed(t *testing.T) {
+	st := workflows.IncidentStatus{IncidentID: "INC-20261122-BC6ND6", Title: "demo", Runbook: "missend-demo", Phase: workflows.PhaseRecall,
+		Recall: workflows.RecallCounts{Total: 53, Requested: 53, PhoneConfirmed: 52, EmailConfirmed: 50, Confirmed: 49, Unreachable: 1}}
+	tests := []struct {
+		name  string
+		print func(io.Writer)
+		want  []string
+	}{
+		{"status", func(w io.Writer) { printStatus(w, st) }, []string{
+			"phase recall\n",
+			"recall: asked 53/53, confirmed by phone 52, by e-mail 50; confirmed 49, in progress 3, unreachable 1, closed by operator 0, pending 0\n"}},
+		{"close", func(w io.Writer) { printClosed(w, st, "cli:aiko", "prevention report filed") }, []string{
+			"INC-20261122-BC6ND6 closed by cli:aiko (prevention report filed); the worker writes its record to $BREACHFLOW_RECORD_DIR/INC-20261122-BC6ND6/",
+			"phase closed\n", "in progress 3,"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			tt.print(&b)
+			for _, w := range tt.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, b.String())
+				}
+			}
+		})
 	}
 }
