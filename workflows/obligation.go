@@ -538,6 +538,11 @@ func (o *obligation) validateReview(_ workflow.Context, r NotRequiredReview) err
 	switch {
 	case strings.TrimSpace(r.By) == "":
 		return errors.New("reviewing a \"not required\" proposal needs who reviews it")
+	case o.status.State == ObligationNotRequired && o.status.NotRequired != nil:
+		d := o.status.NotRequired
+		return fmt.Errorf("%s is already not required: proposed by %s, approved by %s", o.ob.ID, d.ProposedBy, d.ApprovedBy)
+	case !o.status.State.Open():
+		return fmt.Errorf("%s is already %s", o.ob.ID, o.status.State)
 	case p == nil:
 		return fmt.Errorf("nobody has proposed that %s is not required", o.ob.ID)
 	case r.By == p.ProposedBy:

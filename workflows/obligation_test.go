@@ -387,6 +387,7 @@ func TestObligation_NotRequiredNeedsASecondPersonsApproval(t *testing.T) {
 	})
 	atInstant(env, start, start.Add(13*time.Hour), func() {
 		require.NoError(t, *obUpdate(env, workflows.UpdateReviewNotRequired, workflows.NotRequiredReview{By: "U0DPO", Approve: true, Note: "checked the records"}))
+		rejections["approved twice"] = obUpdate(env, workflows.UpdateReviewNotRequired, workflows.NotRequiredReview{By: "U0CEO", Approve: true})
 	})
 
 	env.ExecuteWorkflow(workflows.Obligation, obligationInput(ob))
@@ -398,6 +399,7 @@ func TestObligation_NotRequiredNeedsASecondPersonsApproval(t *testing.T) {
 		"second proposal":            "U0LEGAL proposed this already",
 		"own approval":               "the proposer cannot approve or reject their own",
 		"rejection without note":     "needs a note saying why",
+		"approved twice":             "BR/review is already not required: proposed by U0LEGAL, approved by U0DPO",
 	} {
 		require.ErrorContains(t, *rejections[name], want, name)
 	}

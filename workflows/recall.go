@@ -102,7 +102,17 @@ func (r *recall) setup(ctx workflow.Context) error {
 			case r.status.State == StateClosedByOperator:
 				return fmt.Errorf("%s is closed: %s", r.in.RecipientID, r.status.Reason)
 			case r.confirmed[runbooks.ConfirmPhone]:
-				return fmt.Errorf("%s has already confirmed by phone", r.in.RecipientID)
+				var missing []string
+				for _, c := range r.in.Policy.Confirm {
+					if !r.confirmed[c] {
+						missing = append(missing, string(c))
+					}
+				}
+				if len(missing) == 0 {
+					return fmt.Errorf("%s has already confirmed by phone", r.in.RecipientID)
+				}
+				return fmt.Errorf("%s has already confirmed by phone; the runbook also needs a confirmation by %s: if the person confirmed the deletion another way, close the recipient with that reason",
+					r.in.RecipientID, strings.Join(missing, " and "))
 			}
 			return nil
 		}},

@@ -289,7 +289,7 @@ func TestRecall_OperatorUpdatesAreValidated(t *testing.T) {
 	require.GreaterOrEqual(t, len(rejections), 3)
 	require.Contains(t, rejections[0], "who closes it and why")
 	require.Contains(t, rejections[1], "operator's identity")
-	require.Contains(t, rejections[2], "already confirmed by phone")
+	require.Contains(t, rejections[2], "R00001 has already confirmed by phone; the runbook also needs a confirmation by email: if the person confirmed the deletion another way, close the recipient")
 	require.Equal(t, 2, accepted, "only the valid phone confirmation and the first close")
 	var st workflows.RecallStatus
 	require.NoError(t, env.GetWorkflowResult(&st))
