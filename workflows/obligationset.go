@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -419,6 +420,30 @@ func (s *obligationSet) summaries() []ObligationSummary {
 			}
 		}
 		out = append(out, sum)
+	}
+	return out
+}
+
+// summariesOwed is summaries as they stand once the open children have
+// applied the revisions reconcile sent for owed: an open obligation shows
+// the deadline owed now, or that the rules no longer list it (reason).
+// Filed and decided ones are as they are.
+func (s *obligationSet) summariesOwed(owed []regimes.Obligation, reason string) []ObligationSummary {
+	out := s.summaries()
+	for k := range out {
+		sum := &out[k]
+		if !sum.State.Open() {
+			continue
+		}
+		i := slices.IndexFunc(owed, func(ob regimes.Obligation) bool { return ob.ID == sum.ObligationID })
+		if i < 0 {
+			if sum.NoLongerOwed == "" {
+				sum.NoLongerOwed = reason
+			}
+			continue
+		}
+		now := summaryOf(owed[i], sum.WorkflowID)
+		sum.Due, sum.Hard, sum.NoLongerOwed = now.Due, now.Hard, ""
 	}
 	return out
 }

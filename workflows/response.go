@@ -13,6 +13,7 @@ import (
 	"github.com/breachflow/breachflow/internal/reports"
 	"github.com/breachflow/breachflow/internal/slackui"
 	"github.com/breachflow/breachflow/runbooks"
+	"github.com/breachflow/breachflow/runbooks/regimes"
 )
 
 // ResponseCarry is the state of an incident's response (checklist,
@@ -155,7 +156,7 @@ func (r *response) start(ctx workflow.Context) error {
 		r.log(record.Entry{At: workflow.Now(ctx), Kind: record.KindDeclared, Actor: r.in.DeclaredBy,
 			Summary: fmt.Sprintf("declared with runbook %s v%d: %s; %d persons; aware since %s",
 				r.in.Runbook.Runbook.ID, r.in.Runbook.Runbook.Version, f.Title, f.Persons, fmtAt(f.AwareAt, r.sh.loc))})
-		if err := r.evaluate(ctx, "declared", r.in.DeclaredBy, time.Time{}); err != nil {
+		if _, err := r.evaluate(ctx, "declared", r.in.DeclaredBy, time.Time{}); err != nil {
 			return err
 		}
 	}
@@ -180,10 +181,10 @@ func (r *response) start(ctx workflow.Context) error {
 // evaluate applies the regimes to the current facts, records what is not
 // owed and why, and reconciles the obligations. unauthorizedFoundAt is
 // when an unauthorized purpose was found (zero: now).
-func (r *response) evaluate(ctx workflow.Context, reason, by string, unauthorizedFoundAt time.Time) error {
+func (r *response) evaluate(ctx workflow.Context, reason, by string, unauthorizedFoundAt time.Time) ([]regimes.Obligation, error) {
 	res, err := r.obligations.evaluate(ctx, r.carry.Facts, unauthorizedFoundAt)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	now := workflow.Now(ctx)
 	for _, no := range res.NotOwed {
@@ -197,7 +198,7 @@ func (r *response) evaluate(ctx workflow.Context, reason, by string, unauthorize
 	}
 	r.obligations.reconcile(ctx, res.Owed, reason, by, r.situation(ctx))
 	r.sh.touch()
-	return nil
+	return res.Owed, nil
 }
 
 func (r *response) log(e record.Entry) {
@@ -251,10 +252,14 @@ func (r *response) changeFacts(ctx workflow.Context, ch FactsChange) ([]Obligati
 		summary = strings.TrimPrefix(strings.TrimPrefix(summary, "facts changed")+"; unauthorized purpose found at "+fmtAt(found, r.sh.loc), "; ")
 	}
 	r.log(record.Entry{At: workflow.Now(ctx), Kind: record.KindFactsChanged, Actor: ch.By, Reason: ch.Reason, Summary: summary})
-	if err := r.evaluate(ctx, "facts changed: "+ch.Reason, ch.By, ch.UnauthorizedPurposeFoundAt); err != nil {
+	reason := "facts changed: " + ch.Reason
+	owed, err := r.evaluate(ctx, reason, ch.By, ch.UnauthorizedPurposeFoundAt)
+	if err != nil {
 		return nil, err
 	}
-	return r.obligations.summaries(), nil
+	// What the responder is told is the obligations as now owed: the
+	// children apply the revisions just sent a moment later.
+	return r.obligations.summariesOwed(owed, reason), nil
 }
 
 // factsDiff says what changed, field by field.

@@ -445,9 +445,12 @@ func TestFactsChange_UnauthorizedPurposeFoundOnDay20MovesTheFinalReportToDay60(t
 	changed.Unauthorized = true
 	var rejected *error
 	var moved ObligationStatus
+	var told any // what the responder who changed the facts is shown
 	h.at(day20, func() {
 		rejected = h.update(t, "", UpdateFacts, FactsChange{Facts: respInput(t).Facts, Reason: "nothing", By: "U0DPO"})
-		h.update(t, "", UpdateFacts, FactsChange{Facts: changed, Reason: "forensics: the file was taken on purpose", By: "U0DPO"})
+		h.env.UpdateWorkflow(UpdateFacts, "facts-day-20", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(error) {},
+			OnComplete: func(res any, err error) { require.NoError(t, err); told = res }},
+			FactsChange{Facts: changed, Reason: "forensics: the file was taken on purpose", By: "U0DPO"})
 	})
 	h.at(day(21, 10, 0), func() { moved = h.obligation(t, "JP-APPI/final") })
 	h.at(day(2, 11, 0), func() { h.file(t, "JP-APPI/preliminary", "PPC-1", day(2, 10, 30)) })
@@ -459,6 +462,17 @@ func TestFactsChange_UnauthorizedPurposeFoundOnDay20MovesTheFinalReportToDay60(t
 	h.done(t)
 	require.ErrorContains(t, *rejected, "the new facts are the same as the current ones")
 	require.True(t, time.Date(2027, 1, 10, 23, 59, 59, 0, respTokyo).Equal(moved.Deadline), "day 60: %s", moved.Deadline)
+	// The update's answer already shows the moved deadline, not the one
+	// the child had last reported (`starter facts change` printed the 30
+	// days).
+	var obs []ObligationSummary
+	p, err := converter.GetDefaultDataConverter().ToPayload(told)
+	require.NoError(t, err)
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(p, &obs))
+	fi := slices.IndexFunc(obs, func(o ObligationSummary) bool { return o.ObligationID == "JP-APPI/final" })
+	require.GreaterOrEqual(t, fi, 0, "the facts change answers with the obligations")
+	require.True(t, moved.Deadline.Equal(obs[fi].Due), "told due %s, want %s", obs[fi].Due.In(respTokyo), moved.Deadline)
+	require.True(t, obs[fi].Hard)
 	require.Equal(t, "60 days, anchor_day_is_day_1", moved.Clock)
 	i := slices.IndexFunc(moved.Timeline, func(e record.Entry) bool { return e.Kind == record.KindDeadlineMoved })
 	require.GreaterOrEqual(t, i, 0)
