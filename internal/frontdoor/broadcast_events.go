@@ -56,16 +56,23 @@ func BroadcastDelivery(e BroadcastEvent) (workflowID string, d workflows.Broadca
 // Recall (sendgrid.go).
 func (s *Server) ApplyBroadcastEvent(ctx context.Context, e BroadcastEvent) error {
 	id, d, ok := BroadcastDelivery(e)
-	if !ok || !s.sgEvents.Add(e.EventID) {
+	if !ok {
 		return nil
 	}
-	err := s.cfg.Temporal.SignalWorkflow(ctx, id, "", workflows.SignalBroadcastDelivery, d)
+	done, first, err := s.sgEvents.Claim(ctx, e.EventID)
+	if err != nil {
+		return fmt.Errorf("wait for an earlier delivery of event %s: %w", e.EventID, err)
+	}
+	if !first {
+		return nil // applied by an earlier delivery
+	}
+	err = s.cfg.Temporal.SignalWorkflow(ctx, id, "", workflows.SignalBroadcastDelivery, d)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
-		return nil
+		err = nil // the broadcast has ended
 	}
+	done(err == nil)
 	if err != nil {
-		s.sgEvents.Forget(e.EventID)
 		return fmt.Errorf("signal broadcast %s: %w", id, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package frontdoor
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -103,20 +104,22 @@ func (s *Server) applySendGridEvent(r *http.Request, e sendgridEvent) error {
 	if e.EventID == "" {
 		return nil
 	}
-	if !s.sgEvents.Add(e.EventID) {
-		return nil
+	done, first, err := s.sgEvents.Claim(r.Context(), e.EventID)
+	if err != nil {
+		return fmt.Errorf("wait for an earlier delivery of event %s: %w", e.EventID, err)
+	}
+	if !first {
+		return nil // applied by an earlier delivery
 	}
 	attempt, _ := strconv.Atoi(e.Attempt)
-	err := s.cfg.Temporal.SignalWorkflow(r.Context(), e.RecallID, "", workflows.SignalDelivery, workflows.DeliveryEvent{
+	err = s.cfg.Temporal.SignalWorkflow(r.Context(), e.RecallID, "", workflows.SignalDelivery, workflows.DeliveryEvent{
 		Channel: runbooks.ChannelEmail, Kind: kind, Attempt: attempt,
 		Evidence: workflows.Evidence{Source: "sendgrid", EventID: e.EventID, ReceivedAt: s.cfg.Now().UTC()},
 	})
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
-		return nil // the recall is over; nothing to tell it
+		err = nil // the recall is over; nothing to tell it
 	}
-	if err != nil {
-		s.sgEvents.Forget(e.EventID)
-	}
+	done(err == nil)
 	return err
 }

@@ -72,7 +72,12 @@ func (s *Server) twilioVerified(h twilioHandler) http.HandlerFunc {
 			return
 		}
 		key = r.URL.Path + "|" + key
-		if !s.twilioSeen.Add(key) {
+		done, first, err := s.twilioSeen.Claim(r.Context(), key)
+		if err != nil {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		if !first {
 			// A retried delivery of a request already applied: answer it
 			// as the first time (a gather's TwiML too, so the call goes
 			// on), without signalling again.
@@ -81,11 +86,9 @@ func (s *Server) twilioVerified(h twilioHandler) http.HandlerFunc {
 		}
 		sw := &statusWriter{ResponseWriter: w}
 		h(sw, r, c)
-		if sw.status >= 500 {
-			// Not applied (503 "try again"): Twilio's retry, with the same
-			// idempotency token, must apply it.
-			s.twilioSeen.Forget(key)
-		}
+		// Not applied (503 "try again"): Twilio's retry, with the same
+		// idempotency token, must apply it.
+		done(sw.status < 500)
 	}
 }
 

@@ -1,17 +1,24 @@
 package frontdoor_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/config"
+	"github.com/breachflow/breachflow/internal/frontdoor"
 	"github.com/breachflow/breachflow/internal/linktoken"
 	"github.com/breachflow/breachflow/workflows"
 )
@@ -245,5 +252,83 @@ func TestTwilioSMSStatusCallbacks(t *testing.T) {
 	ev := sigs[0].Arg.(workflows.DeliveryEvent)
 	if ev.Channel != "sms" || ev.Kind != workflows.DeliveryFailed || ev.Evidence.EventID != "SM2:undelivered" {
 		t.Errorf("event = %+v", ev)
+	}
+}
+
+// gate is a Signaler whose first call waits until released and then
+// fails, as a Temporal server going away mid-request would; later calls
+// are recorded.
+type gate struct {
+	recorder
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (g *gate) SignalWorkflow(ctx context.Context, id, run, name string, arg any) error {
+	first := false
+	g.once.Do(func() { first = true })
+	if first {
+		close(g.entered)
+		<-g.release
+		return errors.New("server unavailable")
+	}
+	return g.recorder.SignalWorkflow(ctx, id, run, name, arg)
+}
+
+// Twilio retries a callback that takes long with the same idempotency
+// token while the first delivery is still being applied. If the first then
+// fails, the retry must apply the event: answering it as a replay while
+// the first was in flight would lose the event for good.
+func TestTwilioRetryDuringAFailingFirstDeliveryAppliesTheEvent(t *testing.T) {
+	links, err := linktoken.NewSigner("test-secret-test-secret-test-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gate{entered: make(chan struct{}), release: make(chan struct{})}
+	s, err := frontdoor.New(frontdoor.Config{
+		Temporal: g, Links: links, SendGridPublicKey: config.SandboxSendGridWebhookPublicKey,
+		PublicURL: publicURL, TwilioAuthToken: twilioToken,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := url.QueryEscape(token(t, links, linktoken.PurposeVoice, now.Add(time.Hour)))
+	path := "/webhooks/twilio/voice/status?t=" + tok
+	deliver := func() int {
+		f := url.Values{"CallSid": {"CA9"}, "CallStatus": {"no-answer"}}
+		body, hdr := form2(f)
+		hdr.Set("X-Twilio-Signature", twilioSign(twilioToken, publicURL+path, f))
+		hdr.Set("I-Twilio-Idempotency-Token", "idem-slow")
+		return do(s, "POST", path, body, hdr).Code
+	}
+	firstCode := make(chan int, 1)
+	go func() { firstCode <- deliver() }()
+	<-g.entered // the first delivery is being applied
+
+	retryCode := make(chan int, 1)
+	go func() { retryCode <- deliver() }()
+	select {
+	case c := <-retryCode:
+		t.Fatalf("the retry was answered (%d) while the first delivery was still in flight", c)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(g.release)
+
+	if c := <-firstCode; c != http.StatusServiceUnavailable {
+		t.Errorf("first delivery: status %d, want 503 (try again)", c)
+	}
+	if c := <-retryCode; c != http.StatusNoContent {
+		t.Errorf("retry: status %d, want 204", c)
+	}
+	if sigs := g.all(); len(sigs) != 1 || sigs[0].Arg.(workflows.DeliveryEvent).Evidence.EventID != "CA9:no-answer" {
+		t.Errorf("signals = %+v, want the no-answer applied once, by the retry", sigs)
+	}
+	// A third delivery is a replay of an applied event.
+	if c := deliver(); c != http.StatusNoContent {
+		t.Errorf("third delivery: status %d", c)
+	}
+	if n := len(g.all()); n != 1 {
+		t.Errorf("%d signals after a replay, want 1", n)
 	}
 }
