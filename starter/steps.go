@@ -29,6 +29,7 @@ import (
 
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/incidents"
+	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/internal/temporalx"
 )
 
@@ -240,8 +241,59 @@ func runStep(ctx context.Context, st step, s *session) error {
 	s.c = c
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
-	return explain(st(ctx, s))
+	err = st(ctx, s)
+	var refused *incidents.Refused
+	if errors.As(err, &refused) && strings.HasPrefix(refused.Reason, "there is no ") {
+		if known := knownIDs(ctx, s.c, refused.WorkflowID); known != "" {
+			refused.Reason += "; " + known
+		}
+	}
+	return explain(err)
 }
+
+// knownIDs says which IDs an incident has of the kind a wrong workflow ID
+// named ("INC-…/obligation/JP-APPI/prelim": its obligations), so a typo
+// at 2 a.m. is answered with what to type; "" when there is nothing to
+// say (the incident itself is wrong).
+func knownIDs(ctx context.Context, c incidents.Updater, workflowID string) string {
+	parts := strings.SplitN(workflowID, "/", 3)
+	if len(parts) < 3 {
+		return ""
+	}
+	st, err := incidents.Status(ctx, c, parts[0])
+	if err != nil {
+		return ""
+	}
+	var ids []string
+	switch parts[1] {
+	case "obligation":
+		for _, o := range st.Obligations {
+			ids = append(ids, o.ObligationID)
+		}
+	case "broadcast":
+		for _, b := range st.Broadcasts {
+			ids = append(ids, strconv.Itoa(b.N))
+		}
+	case "broker":
+		for _, d := range st.BrokerDemands {
+			ids = append(ids, d.DemandID)
+		}
+	case "recall":
+		if st.Recall.Total == 0 {
+			return "incident " + parts[0] + " has no wrong recipients"
+		}
+		return fmt.Sprintf("incident %s's recipients are %s to %s", parts[0],
+			recipients.RecipientID(1), recipients.RecipientID(st.Recall.Total))
+	default:
+		return ""
+	}
+	if len(ids) == 0 {
+		return fmt.Sprintf("incident %s has no %s yet", parts[0], plural[parts[1]])
+	}
+	return fmt.Sprintf("incident %s's %s: %s", parts[0], plural[parts[1]], strings.Join(ids, ", "))
+}
+
+var plural = map[string]string{"obligation": "obligations", "broadcast": "broadcasts", "broker": "broker demands"}
 
 // explain turns a refusal into its one line and exit status 1, and a
 // timeout into what it means for the step.

@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"strings"
 	"testing"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/breachflow/breachflow/workflows"
 )
@@ -196,5 +201,49 @@ func TestStatus_RecallLineAddsUpAndCloseSaysClosed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// incidentOnly answers the status query of one incident and knows no
+// other workflow.
+type incidentOnly struct{ st workflows.IncidentStatus }
+
+func (f incidentOnly) UpdateWorkflow(context.Context, client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	return nil, errors.New("no updates here")
+}
+
+func (f incidentOnly) QueryWorkflow(_ context.Context, workflowID, _, _ string, _ ...any) (converter.EncodedValue, error) {
+	if workflowID != workflows.IncidentWorkflowID(f.st.IncidentID) {
+		return nil, serviceerror.NewNotFound("workflow not found")
+	}
+	p, err := converter.GetDefaultDataConverter().ToPayloads(f.st)
+	if err != nil {
+		return nil, err
+	}
+	return client.NewValue(p), nil
+}
+
+// A wrong obligation, broadcast, broker demand or recipient ID is answered
+// with the IDs the incident has.
+func TestHumanSteps_AWrongIDIsAnsweredWithTheIncidentsIDs(t *testing.T) {
+	const id = "INC-20261122-684EEV"
+	c := incidentOnly{workflows.IncidentStatus{IncidentID: id,
+		Recall:      workflows.RecallCounts{Total: 53},
+		Obligations: []workflows.ObligationSummary{{ObligationID: "JP-APPI/preliminary"}, {ObligationID: "JP-APPI/final"}},
+		Broadcasts:  []workflows.BroadcastRef{{N: 1}, {N: 2}}}}
+	tests := []struct {
+		workflowID, want string
+	}{
+		{id + "/obligation/preliminary", "incident INC-20261122-684EEV's obligations: JP-APPI/preliminary, JP-APPI/final"},
+		{id + "/broadcast/3", "incident INC-20261122-684EEV's broadcasts: 1, 2"},
+		{id + "/broker/B001", "incident INC-20261122-684EEV has no broker demands yet"},
+		{id + "/recall/R00099", "incident INC-20261122-684EEV's recipients are R00001 to R00053"},
+		{"INC-20261122-NOSUCH/obligation/JP-APPI/final", ""},
+		{id, ""},
+	}
+	for _, tt := range tests {
+		if got := knownIDs(context.Background(), c, tt.workflowID); got != tt.want {
+			t.Errorf("knownIDs(%s) = %q, want %q", tt.workflowID, got, tt.want)
+		}
 	}
 }
