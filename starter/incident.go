@@ -28,7 +28,7 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 	affected := fs.String("affected", "", "CSV/XLSX list, or a stored list's sha256:REF, of everyone whose data leaked (the notice's default list)")
 	title := fs.String("title", "", "incident title (no personal data)")
 	what := fs.String("what", "", "what leaked (no personal data)")
-	persons := fs.Int("persons", 0, "number of people whose data leaked (default: the list's count)")
+	persons := fs.Int("persons", 0, "number of people whose data leaked (default: the --affected list's count, else the --recipients list's)")
 	aware := fs.String("aware-at", "", "when the organisation became aware, RFC 3339 (default: now)")
 	unauthorized := fs.Bool("unauthorized", false, "the leak may have been done with an unauthorized purpose")
 	sensitive := fs.Bool("sensitive", false, "sensitive data, or data whose misuse may cause financial harm")
@@ -90,6 +90,10 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 			return err
 		}
 		d.Affected = &ref
+		if *persons == 0 {
+			// Everyone whose data leaked, rather than who received it.
+			d.Facts.Persons = ref.Count
+		}
 	}
 	c, err := temporalx.Dial(cfg, logger)
 	if err != nil {

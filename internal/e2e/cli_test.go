@@ -338,7 +338,8 @@ func TestCLI_BroadcastAndBrokerDemand(t *testing.T) {
 
 // A runbook of another jurisdiction, declared from the command line
 // without --jurisdictions: its own regimes apply (EU-GDPR's 72 hours), as
-// the Slack form preselects them, not JP-APPI.
+// the Slack form preselects them, not JP-APPI. Without --persons, the
+// persons are everyone on the --affected list, not the wrong recipients.
 func TestCLI_StartFollowsTheRunbooksRegimes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -353,18 +354,24 @@ func TestCLI_StartFollowsTheRunbooksRegimes(t *testing.T) {
 	if !strings.Contains(eu, "[EU-GDPR]") {
 		t.Fatal("visible-recipients.yaml no longer says regimes: [JP-APPI]")
 	}
-	rbFile, listFile := filepath.Join(dir, "eu.yaml"), filepath.Join(dir, "list.csv")
+	rbFile, listFile, affectedFile := filepath.Join(dir, "eu.yaml"), filepath.Join(dir, "list.csv"), filepath.Join(dir, "affected.csv")
 	if err := os.WriteFile(rbFile, []byte(eu), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(listFile, []byte("name,email\nA,a@start.example.de\nB,b@start.example.de\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(affectedFile, []byte("name,email\nA,a@start.example.de\nB,b@start.example.de\nC,c@start.example.de\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var started struct {
 		IncidentID string `json:"incident_id"`
 	}
-	cli.ok(ctx, &started, "start", "--runbook", rbFile, "--recipients", listFile, "--title", "Newsletter (EU)", "--json")
+	cli.ok(ctx, &started, "start", "--runbook", rbFile, "--recipients", listFile, "--affected", affectedFile, "--title", "Newsletter (EU)", "--json")
 	st := s.waitStatus(ctx, started.IncidentID, "the obligations open", func(st workflows.IncidentStatus) bool { return len(st.Obligations) > 0 })
+	if st.Facts.Persons != 3 {
+		t.Errorf("persons %d, want the 3 affected", st.Facts.Persons)
+	}
 	if !slices.Equal(st.Facts.Jurisdictions, []string{"EU-GDPR"}) {
 		t.Errorf("jurisdictions %v, want the runbook's [EU-GDPR]", st.Facts.Jurisdictions)
 	}
