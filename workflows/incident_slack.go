@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,6 +18,17 @@ import (
 // update is three history events.
 const slackThrottle = 5 * time.Second
 
+// While Slack cannot take the incident message or a thread reply (Slack
+// down past the activity's retries, the bot removed from the channel, its
+// token revoked), the loop tries again after slackBackoffBase, doubling up
+// to slackBackoffMax, and keeps the replies, at most maxQueuedReplies of
+// them (the oldest are dropped first, and the next reply says how many).
+const (
+	slackBackoffBase = time.Minute
+	slackBackoffMax  = time.Hour
+	maxQueuedReplies = 200
+)
+
 // slackState is the Incident's Slack presence, carried across
 // continue-as-new.
 type slackState struct {
@@ -25,13 +37,19 @@ type slackState struct {
 	Posted string `json:"posted,omitempty"`
 	// Replies waiting to be posted in the message's thread.
 	Replies []string `json:"replies,omitempty"`
+	// Failures counts posts failed in a row; Dropped, replies dropped from
+	// a full queue meanwhile.
+	Failures int `json:"failures,omitempty"`
+	Dropped  int `json:"dropped,omitempty"`
 }
 
 func (i *incident) slackEnabled() bool { return i.in.SlackChannel != "" }
 
 // slackLoop keeps the one incident message true: whenever the view changes
 // it posts (first time) or updates it in place, at most every slackThrottle,
-// then posts the queued thread replies.
+// then posts the queued thread replies. What Slack cannot take now is
+// tried again later (slackBackoff); nothing is dropped but a reply Slack
+// refuses for its content.
 func (i *incident) slackLoop(ctx workflow.Context) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
@@ -47,22 +65,25 @@ func (i *incident) slackLoop(ctx workflow.Context) {
 			in := activities.IncidentMessage{Channel: i.in.SlackChannel, Ref: i.carry.Slack.Ref, View: i.view(ctx)}
 			var ref activities.SlackMessageRef
 			actx := workflow.WithActivityOptions(actx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, Summary: "update the incident message"})
-			if err := workflow.ExecuteActivity(actx, a.PostIncidentMessage, in).Get(ctx, &ref); err != nil {
+			err := workflow.ExecuteActivity(actx, a.PostIncidentMessage, in).Get(ctx, &ref)
+			switch {
+			case err == nil:
+				i.carry.Slack.Ref, i.carry.Slack.Failures = &ref, 0
+			case slackRetriesLater(ctx):
+				if !i.slackBackoff(ctx, "incident message", err) {
+					return
+				}
+				continue
+			default:
 				workflow.GetLogger(ctx).Error("incident message not posted", "error", err)
-			} else {
-				i.carry.Slack.Ref = &ref
 			}
 			i.carry.Slack.Posted = view
 		}
 		if ref := i.carry.Slack.Ref; ref != nil {
-			for len(i.carry.Slack.Replies) > 0 {
-				text := i.carry.Slack.Replies[0]
-				i.carry.Slack.Replies = i.carry.Slack.Replies[1:]
-				if err := workflow.ExecuteActivity(actx, a.PostThreadReply, activities.ThreadReply{Ref: *ref, Text: text}).Get(ctx, nil); err != nil {
-					workflow.GetLogger(ctx).Error("thread reply not posted", "error", err)
-				}
+			if !i.postReplies(ctx, actx, *ref) {
+				return
 			}
-		} else {
+		} else if !slackRetriesLater(ctx) {
 			i.carry.Slack.Replies = nil // no message to thread under
 		}
 		if err := workflow.Sleep(ctx, slackThrottle); err != nil {
@@ -71,11 +92,67 @@ func (i *incident) slackLoop(ctx workflow.Context) {
 	}
 }
 
+// slackRetriesLater: a post Slack does not take is tried again later
+// (version 1), rather than dropped (histories from before).
+func slackRetriesLater(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, "slack-retry-later", workflow.DefaultVersion, 1) == 1
+}
+
+// postReplies posts the queued thread replies in order. A reply Slack
+// refuses for its content is dropped (logged); one Slack cannot take now
+// stays first in the queue and the loop backs off. It returns false once
+// the workflow is ending.
+func (i *incident) postReplies(ctx, actx workflow.Context, ref activities.SlackMessageRef) bool {
+	for len(i.carry.Slack.Replies) > 0 {
+		text := i.carry.Slack.Replies[0]
+		if d := i.carry.Slack.Dropped; d > 0 {
+			text = fmt.Sprintf("(%d earlier update(s) for this thread were dropped while Slack could not take them; `starter status %s` shows the current state.)\n%s",
+				d, i.in.IncidentID, text)
+		}
+		err := workflow.ExecuteActivity(actx, a.PostThreadReply, activities.ThreadReply{Ref: ref, Text: text}).Get(ctx, nil)
+		if err != nil && !refusedContent(err) && slackRetriesLater(ctx) {
+			return i.slackBackoff(ctx, "thread reply", err)
+		}
+		if err != nil {
+			workflow.GetLogger(ctx).Error("thread reply not posted", "error", err)
+		} else {
+			i.carry.Slack.Failures, i.carry.Slack.Dropped = 0, 0
+		}
+		i.carry.Slack.Replies = i.carry.Slack.Replies[1:]
+	}
+	return true
+}
+
+// refusedContent reports whether Slack refused a post for what it says
+// (too long, bad blocks): trying again would not help.
+func refusedContent(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeRejected
+}
+
+// slackBackoff waits before the next try after a post failed: a minute,
+// doubling with each failure in a row up to an hour. It returns false
+// once the workflow is ending.
+func (i *incident) slackBackoff(ctx workflow.Context, what string, err error) bool {
+	i.carry.Slack.Failures++
+	wait := min(slackBackoffMax, slackBackoffBase<<min(i.carry.Slack.Failures-1, 10))
+	workflow.GetLogger(ctx).Error(what+" not posted; trying again later", "error", err,
+		"failures", i.carry.Slack.Failures, "retry_in", wait.String(), "queued_replies", len(i.carry.Slack.Replies))
+	return workflow.NewTimerWithOptions(ctx, wait, workflow.TimerOptions{
+		Summary: fmt.Sprintf("Slack did not take the %s: try again", what),
+	}).Get(ctx, nil) == nil
+}
+
 // reply queues a threaded reply for a notable event.
 func (i *incident) reply(format string, args ...any) {
-	if i.slackEnabled() {
-		i.carry.Slack.Replies = append(i.carry.Slack.Replies, fmt.Sprintf(format, args...))
+	if !i.slackEnabled() {
+		return
 	}
+	if len(i.carry.Slack.Replies) >= maxQueuedReplies {
+		i.carry.Slack.Replies = i.carry.Slack.Replies[1:]
+		i.carry.Slack.Dropped++
+	}
+	i.carry.Slack.Replies = append(i.carry.Slack.Replies, fmt.Sprintf(format, args...))
 }
 
 // slackView is a compact key of what the message shows, to tell whether it
