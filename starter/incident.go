@@ -42,6 +42,9 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 	if *rb == "" {
 		return exitError{2, "starter start: --runbook is required (" + strings.Join(runbooks.BuiltinIDs(), ", ") + ", or a file)"}
 	}
+	if strings.TrimSpace(*title) == "" {
+		return exitError{2, "starter start: --title is required: what happened, in a few words and without personal data (the Slack form asks for it too)"}
+	}
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
@@ -65,6 +68,11 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 	if *aware != "" {
 		if awareAt, err = time.Parse(time.RFC3339, *aware); err != nil {
 			return exitError{2, fmt.Sprintf("starter start: --aware-at %q: want RFC 3339, e.g. 2026-11-21T09:30:00+09:00", *aware)}
+		}
+		// The legal clocks start here: a mistyped year would move them all.
+		if now := time.Now(); awareAt.After(now.Add(time.Minute)) {
+			return exitError{2, fmt.Sprintf("starter start: --aware-at %s is in the future (it is now %s): give when the organisation became aware, or leave it out for now",
+				*aware, now.In(awareAt.Location()).Format(time.RFC3339))}
 		}
 	}
 	d := incidents.Declaration{

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -78,7 +79,10 @@ func TestHumanSteps_CommandLineMistakesExit2BeforeAnythingIsSent(t *testing.T) {
 		{"close without a reason", []string{"close", "INC-1"}, []string{"starter close: --reason is required", "usage: starter close INCIDENT_ID --reason WHY"}},
 		{"a jurisdiction no regime has", []string{"facts", "change", "INC-1", "--reason", "r", "--jurisdictions", "JP-APPI,GDPR"}, []string{`no regime "GDPR"`, "EU-GDPR"}},
 		{"no jurisdiction at all", []string{"facts", "change", "INC-1", "--reason", "r", "--jurisdictions", ","}, []string{"name at least one regime"}},
-		{"start under a jurisdiction no regime has", []string{"start", "--runbook", "missend", "--jurisdictions", "APPI"}, []string{`starter start: --jurisdictions: no regime "APPI"`, "JP-APPI"}},
+		{"start under a jurisdiction no regime has", []string{"start", "--runbook", "missend", "--title", "t", "--jurisdictions", "APPI"}, []string{`starter start: --jurisdictions: no regime "APPI"`, "JP-APPI"}},
+		{"start without a title", []string{"start", "--runbook", "missend"}, []string{"starter start: --title is required"}},
+		{"start aware a year from now", []string{"start", "--runbook", "missend", "--title", "t", "--aware-at", time.Now().AddDate(1, 0, 0).Format(time.RFC3339)},
+			[]string{"is in the future (it is now"}},
 		{"status without an incident", []string{"status"}, []string{"want INCIDENT_ID, got 0 argument(s)"}},
 	}
 	for _, tt := range tests {
