@@ -226,6 +226,8 @@ func (r *response) validateFacts(ctx workflow.Context, ch FactsChange) error {
 		return errors.New("changing the facts needs who changes them and why")
 	case ch.Facts.AwareAt.IsZero():
 		return errors.New("the facts need the time the organisation became aware (it starts the legal clocks)")
+	case ch.Facts.AwareAt.After(workflow.Now(ctx).Add(filingSkew)):
+		return fmt.Errorf("the organisation cannot have become aware in the future (%s): it starts the legal clocks", fmtAt(ch.Facts.AwareAt, r.sh.loc))
 	case ch.Facts.Persons < 0:
 		return fmt.Errorf("persons cannot be negative (%d)", ch.Facts.Persons)
 	case !found.IsZero() && !ch.Facts.Unauthorized:

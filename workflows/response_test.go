@@ -894,12 +894,15 @@ func TestFactsChange_UnauthorizedPurposeFoundAtMovesTheDeadline(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		h := newRespHarness(t, nil)
 		notFound := quiet.Facts
+		awareNextYear := quiet.Facts
+		awareNextYear.AwareAt = awareNextYear.AwareAt.AddDate(1, 0, 0)
 		var errs []*error
 		h.at(day(25, 10, 0), func() {
 			errs = []*error{
 				h.update(t, "", UpdateFacts, FactsChange{Facts: found, Reason: "r", By: "U0DPO", UnauthorizedPurposeFoundAt: day(26, 10, 0)}),
 				h.update(t, "", UpdateFacts, FactsChange{Facts: found, Reason: "r", By: "U0DPO", UnauthorizedPurposeFoundAt: respAware.Add(-time.Minute)}),
 				h.update(t, "", UpdateFacts, FactsChange{Facts: notFound, Reason: "r", By: "U0DPO", UnauthorizedPurposeFoundAt: day(20, 10, 0)}),
+				h.update(t, "", UpdateFacts, FactsChange{Facts: awareNextYear, Reason: "typo", By: "U0DPO"}),
 			}
 		})
 		h.close(t, day(25, 11, 0))
@@ -910,5 +913,6 @@ func TestFactsChange_UnauthorizedPurposeFoundAtMovesTheDeadline(t *testing.T) {
 		require.ErrorContains(t, *errs[0], "the unauthorized purpose cannot have been found in the future (2026-12-07 10:00 JST)")
 		require.ErrorContains(t, *errs[1], "cannot have been found (2026-11-12 09:29 JST) before the organisation became aware of the breach (2026-11-12 09:30 JST)")
 		require.ErrorContains(t, *errs[2], "needs the unauthorized purpose set in the facts")
+		require.ErrorContains(t, *errs[3], "the organisation cannot have become aware in the future (2027-11-12 09:30 JST)")
 	})
 }
