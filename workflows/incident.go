@@ -69,6 +69,8 @@ type incident struct {
 	dirty         bool
 	closed        *CloseIncident
 	lastDetails   string
+	// posting is the thread reply being posted, taken from the queue.
+	posting string
 }
 
 func newIncident(in IncidentInput) *incident {
@@ -178,9 +180,7 @@ func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
 			i.publish(ctx)
 			if i.slackEnabled() {
 				i.reply("Incident closed by <@%s>: %s", i.closed.By, i.closed.Reason)
-				_ = workflow.Await(ctx, func() bool {
-					return i.carry.Slack.Posted == i.slackView() && len(i.carry.Slack.Replies) == 0
-				})
+				i.flushSlack(ctx)
 			}
 			rec, err := i.resp.close(ctx, *i.closed)
 			if err != nil {
@@ -495,6 +495,11 @@ func (i *incident) continueAsNew(ctx workflow.Context) error {
 	i.resp.drain(ctx)
 	next := i.in
 	carry := i.carry
+	if i.posting != "" {
+		// Its post is abandoned with this run: the next one posts it
+		// (twice, if Slack had it already, rather than never).
+		carry.Slack.Replies = append([]string{i.posting}, carry.Slack.Replies...)
+	}
 	carry.Response = i.resp.snapshot()
 	next.Carry = &carry
 	return workflow.NewContinueAsNewError(ctx, Incident, next)

@@ -100,17 +100,22 @@ func slackRetriesLater(ctx workflow.Context) bool {
 
 // postReplies posts the queued thread replies in order. A reply Slack
 // refuses for its content is dropped (logged); one Slack cannot take now
-// stays first in the queue and the loop backs off. It returns false once
-// the workflow is ending.
+// goes back first in the queue and the loop backs off. It returns false
+// once the workflow is ending.
 func (i *incident) postReplies(ctx, actx workflow.Context, ref activities.SlackMessageRef) bool {
 	for len(i.carry.Slack.Replies) > 0 {
-		text := i.carry.Slack.Replies[0]
+		next := i.carry.Slack.Replies[0]
+		i.carry.Slack.Replies = i.carry.Slack.Replies[1:]
+		text := next
 		if d := i.carry.Slack.Dropped; d > 0 {
 			text = fmt.Sprintf("(%d earlier update(s) for this thread were dropped while Slack could not take them; `starter status %s` shows the current state.)\n%s",
 				d, i.in.IncidentID, text)
 		}
+		i.posting = next
 		err := workflow.ExecuteActivity(actx, a.PostThreadReply, activities.ThreadReply{Ref: ref, Text: text}).Get(ctx, nil)
+		i.posting = ""
 		if err != nil && !refusedContent(err) && slackRetriesLater(ctx) {
+			i.carry.Slack.Replies = append([]string{next}, i.carry.Slack.Replies...)
 			return i.slackBackoff(ctx, "thread reply", err)
 		}
 		if err != nil {
@@ -118,9 +123,31 @@ func (i *incident) postReplies(ctx, actx workflow.Context, ref activities.SlackM
 		} else {
 			i.carry.Slack.Failures, i.carry.Slack.Dropped = 0, 0
 		}
-		i.carry.Slack.Replies = i.carry.Slack.Replies[1:]
 	}
 	return true
+}
+
+// slackCloseWait bounds how long a closing Incident waits for Slack to
+// take its last message and replies.
+const slackCloseWait = 5 * time.Minute
+
+// flushSlack waits, at close, until the incident message shows the close
+// and every reply has been posted (not only taken from the queue), or
+// slackCloseWait has passed: Slack being away must not keep an incident
+// from closing.
+func (i *incident) flushSlack(ctx workflow.Context) {
+	if !slackRetriesLater(ctx) {
+		_ = workflow.Await(ctx, func() bool { // histories from before
+			return i.carry.Slack.Posted == i.slackView() && len(i.carry.Slack.Replies) == 0
+		})
+		return
+	}
+	flushed, err := workflow.AwaitWithTimeout(ctx, slackCloseWait, func() bool {
+		return i.carry.Slack.Posted == i.slackView() && len(i.carry.Slack.Replies) == 0 && i.posting == ""
+	})
+	if err == nil && !flushed {
+		workflow.GetLogger(ctx).Error("incident closed before Slack took its last updates", "queued_replies", len(i.carry.Slack.Replies))
+	}
 }
 
 // refusedContent reports whether Slack refused a post for what it says

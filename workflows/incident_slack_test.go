@@ -74,4 +74,50 @@ func TestIncident_SlackUnavailableKeepsTheMessageAndThreadForLater(t *testing.T)
 	require.GreaterOrEqual(t, len(posts), 4)
 	require.Equal(t, []time.Duration{0, time.Minute, 3 * time.Minute, 7 * time.Minute}, posts[:4])
 	require.Contains(t, replies, "R00001 asked on the phone to be called back: call them back, then record the outcome (buttons on the incident message).")
+	// The close waited for its own reply to be posted.
+	require.Equal(t, "Incident closed by <@U1>: all confirmed", replies[len(replies)-1])
+}
+
+// Slack going away for good (the bot removed) when the incident is closed
+// does not keep the incident open: it waits a few minutes for Slack, then
+// closes and writes its record.
+func TestIncident_ClosesWhenSlackIsAway(t *testing.T) {
+	env := newEnv()
+	var rm *activities.RoleMailer
+	var rec *activities.Recorder
+	env.OnActivity(a.DraftReport, mock.Anything, mock.Anything).Return(reports.Draft{}, nil).Maybe()
+	env.OnActivity(rm.EmailRole, mock.Anything, mock.Anything).Return(activities.RoleMailResult{}, nil).Maybe()
+	env.OnActivity(rec.WriteRecord, mock.Anything, mock.Anything).Return(activities.RecordResult{}, nil).Once()
+	env.OnActivity(a.EmailDeletionRequest, mock.Anything, mock.Anything).Return(sent("m")).Maybe()
+	start := env.Now()
+	removed := start.Add(30 * time.Minute)
+	away := temporal.NewNonRetryableApplicationError("not_in_channel", activities.ErrTypeSlackChannel, nil)
+	env.OnActivity(a.PostIncidentMessage, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.IncidentMessage) (activities.SlackMessageRef, error) {
+			if !env.Now().Before(removed) {
+				return activities.SlackMessageRef{}, away
+			}
+			return activities.SlackMessageRef{Channel: "C1", TS: "1.000001"}, nil
+		})
+	env.OnActivity(a.PostThreadReply, mock.Anything, mock.Anything).Return(func(context.Context, activities.ThreadReply) error {
+		if !env.Now().Before(removed) {
+			return away
+		}
+		return nil
+	})
+	in := incidentInput(1, 1)
+	in.SlackChannel = "C1"
+	var closedAt time.Time
+	env.RegisterDelayedCallback(func() { closeIncident(env) }, time.Hour)
+
+	env.ExecuteWorkflow(workflows.Incident, in)
+	closedAt = env.Now()
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res workflows.IncidentResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, workflows.PhaseClosed, res.Status.Phase)
+	require.LessOrEqual(t, closedAt.Sub(start), time.Hour+10*time.Minute)
+	env.AssertExpectations(t)
 }
