@@ -18,9 +18,10 @@ import (
 const usageHead = `usage: starter <command> [flags]
 
 commands:
-  start --runbook NAME|FILE [--recipients FILE] [--affected FILE]
-                                                declare an incident (wrong recipients to recall,
-                                                everyone affected to notify)
+  start --runbook NAME|FILE --title TEXT [--recipients FILE] [--affected FILE]
+        [--aware-at TIME] [--what TEXT] [--persons N] [--sensitive] [--unauthorized]
+        [--jurisdictions A,B]                   declare an incident (wrong recipients to recall,
+                                                everyone affected to notify; all flags: starter start -h)
   status INCIDENT_ID [--json]                   show an incident: recall, facts, obligations, tasks, broadcasts, broker demands
   close INCIDENT_ID --reason WHY [--by WHO]     close an incident
   validate FILE...                              check runbook and regime files
