@@ -74,6 +74,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSlashCommand$$' -fuzztime $(FUZZTIME) ./internal/slackbot/
 	$(GO) test -run '^$$' -fuzz '^FuzzInteraction$$' -fuzztime $(FUZZTIME) ./internal/slackbot/
 	$(GO) test -run '^$$' -fuzz '^FuzzCodecServer$$' -fuzztime $(FUZZTIME) ./internal/codec/
+	$(GO) test -run '^$$' -fuzz '^FuzzTokenizer$$' -fuzztime $(FUZZTIME) ./internal/recipients/
+	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME) ./internal/redact/
+	$(GO) test -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME) ./internal/contentscan/
+	$(GO) test -run '^$$' -fuzz '^FuzzRenderWord$$' -fuzztime $(FUZZTIME) ./internal/letters/
 
 ## bench: the benchmarks quoted in the README, then their table (tools/bench.sh;
 ## E2E_BENCH=Broadcast or '.' for the end-to-end ones beyond the recall)
