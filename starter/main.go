@@ -29,6 +29,8 @@ commands:
   recipients put FILE                           store a recipient list, print its sha256:REF
   serve                                         serve webhooks, links and Slack
   sandbox [--scenario FILE]                     run the provider simulators
+  sandbox declare [--runbook ID] [--recipients FILE]
+                                                declare an incident as the sandbox's Slack user (the demo)
   search-attributes                             print the dev-server flags for our search attributes
   codec-server                                  serve payload decryption to the Temporal UI
   codec-key                                     print a new payload-encryption key

@@ -251,3 +251,19 @@ func TestHumanSteps_AWrongIDIsAnsweredWithTheIncidentsIDs(t *testing.T) {
 		}
 	}
 }
+
+// The help lists every top-level command, `sandbox declare` (which the demo
+// uses) included.
+func TestHelp_ListsEveryTopLevelCommand(t *testing.T) {
+	code, out := runCLI(t, "help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"start --runbook", "status INCIDENT_ID", "close INCIDENT_ID", "validate FILE",
+		"recipients check FILE", "recipients put FILE", "serve", "sandbox [--scenario", "sandbox declare",
+		"search-attributes", "codec-server", "codec-key"} {
+		if !strings.Contains(out, "\n  "+want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
