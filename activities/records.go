@@ -75,6 +75,20 @@ type RecallSource struct {
 	WorkflowIDPrefix string `json:"workflow_id_prefix"`
 	Count            int    `json:"count"`
 	Query            string `json:"query"`
+	// ClosedByIncident lists the recipients the incident's close stopped
+	// (close_incident with stop_recalls) without their Recall's word:
+	// never started, or whose Recall had not reported its stop. Each is
+	// recorded as closed_by_operator by the close, unless its Recall says
+	// it ended otherwise (confirmed, or closed).
+	ClosedByIncident *ClosedRecipients `json:"closed_by_incident,omitempty"`
+}
+
+// ClosedRecipients are recipients closed by an incident's close: their
+// opaque IDs, who closed the incident and the reason they carry.
+type ClosedRecipients struct {
+	IDs    []string `json:"ids"`
+	By     string   `json:"by"`
+	Reason string   `json:"reason"`
 }
 
 // RecordResult says where the record was written and its fingerprints.
@@ -168,6 +182,12 @@ func (r *Recorder) recipients(ctx context.Context, src RecallSource) ([]record.R
 	if limit <= 0 {
 		limit = 8
 	}
+	closed := map[string]bool{}
+	if c := src.ClosedByIncident; c != nil {
+		for _, id := range c.IDs {
+			closed[id] = true
+		}
+	}
 	var mu sync.Mutex
 	done := 0
 	g, gctx := errgroup.WithContext(ctx)
@@ -175,7 +195,7 @@ func (r *Recorder) recipients(ctx context.Context, src RecallSource) ([]record.R
 	for k := range src.Count {
 		id := recipients.RecipientID(k + 1)
 		g.Go(func() error {
-			p, err := r.recipient(gctx, src, id)
+			p, err := r.recipient(gctx, src, id, closed[id])
 			if err != nil {
 				return err
 			}
@@ -193,11 +213,19 @@ func (r *Recorder) recipients(ctx context.Context, src RecallSource) ([]record.R
 	return out, nil
 }
 
-func (r *Recorder) recipient(ctx context.Context, src RecallSource, id string) (record.Recipient, error) {
+// recipient queries one Recall; closedHere says the incident's close
+// stopped it without its Recall's word (src.ClosedByIncident).
+func (r *Recorder) recipient(ctx context.Context, src RecallSource, id string, closedHere bool) (record.Recipient, error) {
 	wid := src.WorkflowIDPrefix + id
 	v, err := r.Workflows.QueryWorkflow(ctx, wid, "", src.Query)
 	var nf *serviceerror.NotFound
+	closed := src.ClosedByIncident
+	if !closedHere {
+		closed = nil
+	}
 	switch {
+	case errors.As(err, &nf) && closed != nil:
+		return record.Recipient{RecipientID: id, State: recallClosedByOperator, NotStarted: true, ClosedBy: closed.By, Reason: closed.Reason}, nil
 	case errors.As(err, &nf):
 		return record.Recipient{RecipientID: id, State: "not_started", NotStarted: true}, nil
 	case err != nil:
@@ -210,8 +238,19 @@ func (r *Recorder) recipient(ctx context.Context, src RecallSource, id string) (
 	if p.RecipientID == "" {
 		p.RecipientID = id
 	}
+	if closed != nil && p.State != recallConfirmed && p.State != recallClosedByOperator {
+		// Stopped by the close, but its Recall had not said so.
+		p.State, p.ClosedBy = recallClosedByOperator, closed.By
+		p.Reason = closed.Reason + " (stopped by the close; its Recall had not reported the stop)"
+	}
 	return p, nil
 }
+
+// Recall states as the record writes them (workflows.RecallState).
+const (
+	recallConfirmed        = "confirmed"
+	recallClosedByOperator = "closed_by_operator"
+)
 
 // notices reads each broadcast's and broker demand's status into the
 // record: approvals, fingerprints, test sends and sends; the letter,

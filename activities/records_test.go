@@ -178,3 +178,33 @@ func TestDraftReport_RefusesAnUnknownZoneForGood(t *testing.T) {
 	require.Equal(t, activities.ErrTypeInvalidInput, appErr.Type())
 	require.True(t, strings.Contains(err.Error(), "Mars/Olympus"))
 }
+
+// Recipients an incident's close stopped (stop_recalls) without their
+// Recall's word are recorded as closed by the close, never as silently in
+// progress: one never started, one whose Recall had not reported its stop.
+// A Recall that says it ended otherwise (confirmed) keeps its own word.
+func TestWriteRecord_RecipientsStoppedByTheCloseAreRecordedClosed(t *testing.T) {
+	wf := &fakeWorkflows{status: map[string]any{
+		"INC-20261112-SEED00/recall/R00001": map[string]any{"recipient_id": "R00001", "state": "requested", "attempts": []any{}, "confirmations": []any{}, "events": []any{}},
+		"INC-20261112-SEED00/recall/R00003": map[string]any{"recipient_id": "R00003", "state": "confirmed", "attempts": []any{}, "confirmations": []any{}, "events": []any{}},
+	}}
+	req := recordRequest()
+	req.Recall.Count = 3
+	req.Recall.ClosedByIncident = &activities.ClosedRecipients{IDs: []string{"R00001", "R00002", "R00003"}, By: "U1", Reason: "incident closed by U1: handled by post"}
+	res, err := runRecorder(t, &activities.Recorder{Dir: t.TempDir(), Workflows: wf, Concurrency: 1}, req)
+	require.NoError(t, err)
+
+	b, err := os.ReadFile(res.JSONFile)
+	require.NoError(t, err)
+	var back record.Record
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, []record.Recipient{
+		{RecipientID: "R00001", State: "closed_by_operator", ClosedBy: "U1", Attempts: []record.Attempt{}, Confirmations: []record.Confirmation{}, Events: []record.Event{},
+			Reason: "incident closed by U1: handled by post (stopped by the close; its Recall had not reported the stop)"},
+		{RecipientID: "R00002", State: "closed_by_operator", NotStarted: true, ClosedBy: "U1", Reason: "incident closed by U1: handled by post"},
+		{RecipientID: "R00003", State: "confirmed", Attempts: []record.Attempt{}, Confirmations: []record.Confirmation{}, Events: []record.Event{}},
+	}, back.Recall.Recipients)
+	md, err := os.ReadFile(res.MarkdownFile)
+	require.NoError(t, err)
+	require.Contains(t, string(md), "| R00002 | closed_by_operator (never started) |")
+}

@@ -50,6 +50,10 @@ const (
 	flagEmail
 	flagPhone
 	flagCallback // asked to be called back
+	// flagClosedHere: closed by the Incident's close (StopRecalls) without
+	// its Recall's word (never started, or its final report had not
+	// arrived); only the Recall's own final state replaces it.
+	flagClosedHere
 )
 
 // Incident is one breach, from declaration to close.
@@ -71,6 +75,10 @@ type incident struct {
 	lastDetails   string
 	// posting is the thread reply being posted, taken from the queue.
 	posting string
+	// stopping: the close stops the Recalls (StopRecalls); no Recall is
+	// started any more. signalling counts stop signals not yet delivered.
+	stopping   bool
+	signalling int
 }
 
 func newIncident(in IncidentInput) *incident {
@@ -110,6 +118,12 @@ func (i *incident) newResponse() {
 		changed: func() { i.dirty = true },
 		closed:  func() bool { return i.closed != nil },
 		reply:   func(text string) { i.reply("%s", text) },
+		closedHere: func() *activities.ClosedRecipients {
+			if i.closed == nil || !i.closed.StopRecalls {
+				return nil
+			}
+			return &activities.ClosedRecipients{IDs: i.closedHereIDs(), By: i.closed.By, Reason: stopReason(*i.closed)}
+		},
 	})
 }
 
@@ -131,6 +145,11 @@ func (i *incident) setup(ctx workflow.Context) error {
 			}
 			if i.closed != nil {
 				return fmt.Errorf("incident %s is already closed", i.in.IncidentID)
+			}
+			if ids := i.inProgress(); len(ids) > 0 && !req.StopRecalls {
+				return fmt.Errorf("%d recipient(s) are still being asked to delete the data (%s): close each with a reason (starter recipient close), "+
+					"or close the incident with --stop-recalls (in Slack: tick \"Stop asking\"), which stops asking them and records them as closed by this close",
+					len(ids), listIDs(ids, 10))
 			}
 			return nil
 		}},
@@ -175,11 +194,19 @@ func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
 			i.reply("Recall settled: %d confirmed, %d unreachable (tasks for a human), %d closed by an operator.", c.Confirmed, c.Unreachable, c.ClosedByOperator)
 		}
 		if i.closed != nil {
+			stopped := 0
+			if i.closed.StopRecalls {
+				stopped = i.stopRecalls(ctx)
+			}
 			i.carry.Phase = PhaseClosed
 			i.dirty = true
 			i.publish(ctx)
 			if i.slackEnabled() {
-				i.reply("Incident closed by <@%s>: %s", i.closed.By, i.closed.Reason)
+				if stopped > 0 {
+					i.reply("Incident closed by <@%s>: %s. Stopped asking %d recipient(s): closed by this close.", i.closed.By, i.closed.Reason, stopped)
+				} else {
+					i.reply("Incident closed by <@%s>: %s", i.closed.By, i.closed.Reason)
+				}
 				i.flushSlack(ctx)
 			}
 			rec, err := i.resp.close(ctx, *i.closed)
@@ -301,9 +328,15 @@ func (i *incident) startRecall(ctx workflow.Context, idx int) {
 // retryStart tries a failed child start again after a pause, so no
 // recipient is dropped.
 func (i *incident) retryStart(ctx workflow.Context, idx int) {
-	if workflow.Sleep(ctx, time.Minute) == nil {
-		i.startRecall(ctx, idx)
+	if workflow.Sleep(ctx, time.Minute) != nil {
+		return
 	}
+	if i.stopping {
+		// The close stops asking: never started, closed here.
+		i.closeHere(idx)
+		return
+	}
+	i.startRecall(ctx, idx)
 }
 
 // apply records a Recall's progress; stale and duplicate deliveries change
@@ -315,6 +348,9 @@ func (i *incident) apply(p RecallProgress) {
 	cur := &i.carry.Recipients[p.Index]
 	if p.Seq <= cur.Seq {
 		return
+	}
+	if cur.Flags&flagClosedHere != 0 && p.State != StateConfirmed && p.State != StateClosedByOperator {
+		return // closed by the close; only the Recall's final word replaces it
 	}
 	var flags uint8
 	if p.Requested {
@@ -380,6 +416,125 @@ func (c RecallCounts) minus(p RecallCounts) RecallCounts {
 		Confirmed: c.Confirmed - p.Confirmed, Unreachable: c.Unreachable - p.Unreachable,
 		ClosedByOperator: c.ClosedByOperator - p.ClosedByOperator,
 	}
+}
+
+// stopWait bounds how long a close with StopRecalls waits for the stopped
+// Recalls' final reports before it writes the record; a Recall not heard
+// from by then is recorded as closed by the close.
+const stopWait = 2 * time.Minute
+
+// stopReason is the reason a recipient stopped by the close carries.
+func stopReason(c CloseIncident) string {
+	return fmt.Sprintf("incident closed by %s: %s", c.By, c.Reason)
+}
+
+// open reports whether automated contact with the recipient, or a
+// person's task about them, is still open: neither confirmed nor closed.
+func open(s RecallState) bool { return s != StateConfirmed && s != StateClosedByOperator }
+
+// inProgress lists, in list order, the recipients still being asked
+// (started or not): neither confirmed, unreachable nor closed.
+func (i *incident) inProgress() []string {
+	var ids []string
+	for idx, rp := range i.carry.Recipients {
+		if !rp.State.Settled() {
+			ids = append(ids, recipients.RecipientID(idx+1))
+		}
+	}
+	return ids
+}
+
+// stopRecalls ends every recipient still open because the incident closes
+// with StopRecalls, and returns how many it stopped: those never started
+// are closed here, without a Recall; every open Recall (asking, or
+// unreachable and waiting for a person) gets SignalStopRecall, and the
+// close waits, at most stopWait, for their final reports. A Recall not
+// heard from by then is closed here too, so every recipient ends in a
+// named state and the counts stay exact. Recipients are visited in list
+// order, never by map.
+func (i *incident) stopRecalls(ctx workflow.Context) int {
+	c := *i.closed
+	i.stopping = true
+	stopped := 0
+	for idx := i.carry.Next; idx < len(i.carry.Recipients); idx++ {
+		if i.closeHere(idx) {
+			stopped++
+		}
+	}
+	i.carry.Next = len(i.carry.Recipients)
+	deadline := workflow.Now(ctx).Add(stopWait)
+	// A Recall being started is signalled once started; a failed start is
+	// closed here instead of retried (retryStart).
+	i.awaitUntil(ctx, deadline, "Recalls being started", func() bool { return i.pendingStarts == 0 })
+	i.drain(ctx)
+	for idx := 0; idx < i.carry.Next; idx++ {
+		rp := i.carry.Recipients[idx]
+		if !open(rp.State) || rp.Flags&flagClosedHere != 0 {
+			continue
+		}
+		stopped++
+		rid := recipients.RecipientID(idx + 1)
+		f := workflow.SignalExternalWorkflow(ctx, RecallWorkflowID(i.in.IncidentID, rid), "", SignalStopRecall, StopRecall{By: c.By, Reason: c.Reason})
+		i.signalling++
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer func() { i.signalling-- }()
+			if err := f.Get(ctx, nil); err != nil {
+				// Ended meanwhile (its report tells how), or gone: closed
+				// here after the wait if no report says otherwise.
+				workflow.GetLogger(ctx).Warn("stop not delivered to the recall", "recipient", rid, "error", err)
+			}
+		})
+	}
+	i.awaitUntil(ctx, deadline, "final reports of the stopped Recalls", func() bool {
+		c := i.carry.Counts
+		return i.signalling == 0 && c.Confirmed+c.ClosedByOperator == c.Total
+	})
+	i.drain(ctx)
+	for idx := range i.carry.Recipients {
+		i.closeHere(idx)
+	}
+	return stopped
+}
+
+// awaitUntil waits until cond holds or deadline passes.
+func (i *incident) awaitUntil(ctx workflow.Context, deadline time.Time, what string, cond func() bool) {
+	if cond() {
+		return
+	}
+	wait := deadline.Sub(workflow.Now(ctx))
+	if wait <= 0 {
+		return
+	}
+	_, _ = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: wait, TimerOptions: workflow.TimerOptions{Summary: "close: waiting for " + what}}, cond)
+}
+
+// closeHere records a recipient as closed by the close (StopRecalls)
+// without its Recall's word; false when it was no longer open.
+func (i *incident) closeHere(idx int) bool {
+	cur := &i.carry.Recipients[idx]
+	if !open(cur.State) {
+		return false
+	}
+	i.count(*cur, -1)
+	if idx < i.carry.Next && !cur.State.Settled() {
+		i.carry.Running--
+	}
+	cur.State = StateClosedByOperator
+	cur.Flags |= flagClosedHere
+	i.count(*cur, +1)
+	i.dirty = true
+	return true
+}
+
+// closedHereIDs lists, in list order, the recipients closedHere closed.
+func (i *incident) closedHereIDs() []string {
+	var ids []string
+	for idx, rp := range i.carry.Recipients {
+		if rp.Flags&flagClosedHere != 0 {
+			ids = append(ids, recipients.RecipientID(idx+1))
+		}
+	}
+	return ids
 }
 
 func (i *incident) settled() int {

@@ -27,7 +27,7 @@ func TestIncident_NoContinueAsNewWhileARecallStartAwaitsItsRetry(t *testing.T) {
 	// already-started-child error): the start is retried every minute.
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.RecallWorkflowID(in.IncidentID, "R00001")})
 	env.RegisterDelayedCallback(func() { env.SetContinueAsNewSuggested(true) }, 30*time.Second)
-	env.RegisterDelayedCallback(func() { closeIncident(env) }, 10*time.Minute)
+	env.RegisterDelayedCallback(func() { closeStoppingRecalls(env) }, 10*time.Minute)
 
 	env.ExecuteWorkflow(workflows.Incident, in)
 
@@ -38,5 +38,6 @@ func TestIncident_NoContinueAsNewWhileARecallStartAwaitsItsRetry(t *testing.T) {
 	require.NoError(t, err)
 	var res workflows.IncidentResult
 	require.NoError(t, env.GetWorkflowResult(&res))
-	require.Equal(t, 1, res.Status.Recall.Pending, "R00001, never started, is still pending")
+	require.Equal(t, 0, res.Status.Recall.Pending, "R00001, never started, is not left pending")
+	require.Equal(t, 2, res.Status.Recall.ClosedByOperator, "R00001, never started, and R00002, being asked, are closed by the close")
 }

@@ -39,10 +39,23 @@ func queryIncident(t *testing.T, env *testsuite.TestWorkflowEnvironment) workflo
 	return st
 }
 
+// closeIncident closes the incident, every recipient settled. A refused
+// close cancels the workflow, so the test fails at once rather than run
+// on forever.
 func closeIncident(env *testsuite.TestWorkflowEnvironment) {
+	closeIncidentWith(env, workflows.CloseIncident{By: "U1", Reason: "all confirmed"})
+}
+
+// closeStoppingRecalls closes the incident and stops asking the
+// recipients still in progress (StopRecalls).
+func closeStoppingRecalls(env *testsuite.TestWorkflowEnvironment) {
+	closeIncidentWith(env, workflows.CloseIncident{By: "U1", Reason: "handled outside breachflow", StopRecalls: true})
+}
+
+func closeIncidentWith(env *testsuite.TestWorkflowEnvironment, c workflows.CloseIncident) {
 	env.UpdateWorkflow(workflows.UpdateCloseIncident, "close-1", &testsuite.TestUpdateCallback{
-		OnAccept: func() {}, OnReject: func(error) {}, OnComplete: func(any, error) {},
-	}, workflows.CloseIncident{By: "U1", Reason: "all confirmed"})
+		OnAccept: func() {}, OnReject: func(error) { env.CancelWorkflow() }, OnComplete: func(any, error) {},
+	}, c)
 }
 
 func TestIncident_EveryRecipientIsRecalledAndCountedExactly(t *testing.T) {

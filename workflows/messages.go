@@ -32,6 +32,9 @@ const (
 	SignalConfirmation = "confirmation"
 	// SignalDelivery carries a DeliveryEvent (bounce, no-answer, ...) to a Recall.
 	SignalDelivery = "delivery"
+	// SignalStopRecall carries a StopRecall from an Incident closing with
+	// StopRecalls to each of its Recalls still open.
+	SignalStopRecall = "stop_recall"
 
 	// UpdateCloseIncident closes an Incident (CloseIncident).
 	UpdateCloseIncident = "close_incident"
@@ -144,6 +147,19 @@ type RecallCounts struct {
 
 // CloseIncident is the UpdateCloseIncident payload.
 type CloseIncident struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+	// StopRecalls stops asking every recipient still being asked (and
+	// ends the unreachable ones' tasks): each ends closed_by_operator with
+	// the close's reason. Without it, a close is refused while any
+	// recipient is still being asked.
+	StopRecalls bool `json:"stop_recalls,omitempty"`
+}
+
+// StopRecall is the SignalStopRecall payload: the Recall ends as
+// closed_by_operator ("incident closed by By: Reason"), its pending sends
+// cancelled.
+type StopRecall struct {
 	By     string `json:"by"`
 	Reason string `json:"reason"`
 }

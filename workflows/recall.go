@@ -141,6 +141,7 @@ func (r *recall) setup(ctx workflow.Context) error {
 	}
 	confirmations := workflow.GetSignalChannel(ctx, SignalConfirmation)
 	deliveries := workflow.GetSignalChannel(ctx, SignalDelivery)
+	stops := workflow.GetSignalChannel(ctx, SignalStopRecall)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var c Confirmation
@@ -155,7 +156,26 @@ func (r *recall) setup(ctx workflow.Context) error {
 			r.onDelivery(ctx, e)
 		}
 	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var s StopRecall
+			stops.Receive(ctx, &s)
+			r.onStop(ctx, s)
+		}
+	})
 	return nil
+}
+
+// onStop ends the Recall because its incident closed with StopRecalls:
+// closed_by_operator, which cancels every pending send (its answer no
+// longer matters) and reports to the Incident. A confirmed or already
+// closed recipient stays as it is.
+func (r *recall) onStop(ctx workflow.Context, s StopRecall) {
+	if r.status.State == StateConfirmed || r.status.State == StateClosedByOperator {
+		return
+	}
+	r.status.ClosedBy = s.By
+	r.setState(ctx, StateClosedByOperator, fmt.Sprintf("incident closed by %s: %s", s.By, s.Reason))
 }
 
 func (r *recall) run(ctx workflow.Context) (RecallStatus, error) {

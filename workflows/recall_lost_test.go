@@ -112,6 +112,13 @@ func TestRecall_ASendWhoseAnswerIsLostIsNotTriedAgainOnceItNoLongerMatters(t *te
 			},
 			wantState: workflows.StateClosedByOperator, wantOutcome: "cancelled: closed by an operator", wantRequested: false,
 		},
+		{
+			name: "the incident closes and stops asking: not counted as asked", policy: emailOnly(), send: a.EmailDeletionRequest,
+			meanwhile: func(env *testsuite.TestWorkflowEnvironment, _ *testing.T) {
+				env.SignalWorkflow(workflows.SignalStopRecall, workflows.StopRecall{By: "U1", Reason: "handled outside breachflow"})
+			},
+			wantState: workflows.StateClosedByOperator, wantOutcome: "cancelled: closed by an operator", wantRequested: false,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,6 +46,9 @@ type responseHooks struct {
 	closed func() bool
 	// reply posts a line in the incident message's thread.
 	reply func(string)
+	// closedHere returns the recipients the close stopped without their
+	// Recall's word (StopRecalls), for the record; nil for none.
+	closedHere func() *activities.ClosedRecipients
 }
 
 // response is what an Incident runs besides the recall: the containment
@@ -420,6 +423,11 @@ func (r *response) close(ctx workflow.Context, c CloseIncident) (activities.Reco
 	_, _, req.Notices = r.notices.records()
 	if rc := r.hooks.recall(); rc != nil && rc.Total > 0 {
 		req.Recall = &activities.RecallSource{WorkflowIDPrefix: RecallWorkflowID(r.in.IncidentID, ""), Count: rc.Total, Query: QueryStatus}
+		if r.hooks.closedHere != nil {
+			if ch := r.hooks.closedHere(); ch != nil && len(ch.IDs) > 0 {
+				req.Recall.ClosedByIncident = ch
+			}
+		}
 	}
 	return r.closing.export(ctx, req)
 }

@@ -120,6 +120,9 @@ func (r Record) Markdown() string {
 				state := p.State
 				if p.NotStarted {
 					state = "not started"
+					if p.State == "closed_by_operator" {
+						state = "closed_by_operator (never started)"
+					}
 				}
 				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cell(p.RecipientID), cell(state),
 					cell(strings.Join(reqs, "; ")), cell(strings.Join(confs, "; ")), cell(p.ClosedBy), cell(p.Reason))
