@@ -205,18 +205,23 @@ var (
 		},
 	}
 	closeVerb = verb{
-		name: "close", args: []string{argIncident}, update: true, flags: "--reason WHY",
-		about: "close an incident: its record (timeline, JSON and Markdown) is written (close_incident)",
+		name: "close", args: []string{argIncident}, update: true, flags: "--reason WHY [--stop-recalls]",
+		about: "close an incident: its record (timeline, JSON and Markdown) is written (close_incident); refused while recipients " +
+			"are still being asked, unless --stop-recalls stops asking them (and ends the unreachable ones' tasks): each ends closed_by_operator with this reason",
 		define: func(fs *flag.FlagSet) func(*session, []string) (step, error) {
 			reason := fs.String("reason", "", "why it is closed")
+			stop := fs.Bool("stop-recalls", false, "stop asking the recipients still in progress and end the unreachable ones' tasks (closed_by_operator)")
 			return func(_ *session, a []string) (step, error) {
 				if err := required("reason", *reason); err != nil {
 					return nil, err
 				}
 				return func(ctx context.Context, s *session) error {
 					return update(ctx, s, workflows.IncidentWorkflowID(a[0]), workflows.UpdateCloseIncident,
-						workflows.CloseIncident{By: s.by, Reason: *reason}, func(w io.Writer, st workflows.IncidentStatus) {
+						workflows.CloseIncident{By: s.by, Reason: *reason, StopRecalls: *stop}, func(w io.Writer, st workflows.IncidentStatus) {
 							printClosed(w, st, s.by, *reason)
+							if *stop {
+								printStopped(w, st, s.by, *reason)
+							}
 						})
 				}, nil
 			}
@@ -240,6 +245,16 @@ func printClosed(w io.Writer, st workflows.IncidentStatus, by, reason string) {
 	fmt.Fprintln(w, "as it stood at the close:")
 	st.Phase = workflows.PhaseClosed
 	printStatus(w, st)
+}
+
+// printStopped says what a close with --stop-recalls stops: every
+// recipient neither confirmed nor closed (in progress, pending, unreachable).
+func printStopped(w io.Writer, st workflows.IncidentStatus, by, reason string) {
+	r := st.Recall
+	if open := r.Total - r.Confirmed - r.ClosedByOperator; open > 0 {
+		fmt.Fprintf(w, "stopping %d recipient(s) still open (unreachable ones included): each ends closed_by_operator (\"incident closed by %s: %s\"), and the record lists them\n",
+			open, by, reason)
+	}
 }
 
 func printStatus(w io.Writer, st workflows.IncidentStatus) {

@@ -23,7 +23,9 @@ commands:
         [--jurisdictions A,B]                   declare an incident (wrong recipients to recall,
                                                 everyone affected to notify; all flags: starter start -h)
   status INCIDENT_ID [--json]                   show an incident: recall, facts, obligations, tasks, broadcasts, broker demands
-  close INCIDENT_ID --reason WHY [--by WHO]     close an incident
+  close INCIDENT_ID --reason WHY [--stop-recalls] [--by WHO]
+                                                close an incident; refused while recipients are still
+                                                being asked, unless --stop-recalls stops asking them
   validate FILE...                              check runbook and regime files
   recipients check FILE [--json]                check a recipient list
   recipients put FILE                           store a recipient list, print its sha256:REF

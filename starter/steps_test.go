@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/breachflow/breachflow/workflows"
 )
@@ -265,5 +267,86 @@ func TestHelp_ListsEveryTopLevelCommand(t *testing.T) {
 		if !strings.Contains(out, "\n  "+want) {
 			t.Errorf("help lacks %q", want)
 		}
+	}
+}
+
+// closeCapture answers close_incident: it keeps what was sent and refuses
+// it with refuse when set, as the Incident's validator would.
+type closeCapture struct {
+	client.Client // nothing else is called
+	sent          []workflows.CloseIncident
+	refuse        string
+	st            workflows.IncidentStatus
+}
+
+func (f *closeCapture) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	f.sent = append(f.sent, o.Args[0].(workflows.CloseIncident))
+	if f.refuse != "" {
+		return nil, temporal.NewApplicationError(f.refuse, "")
+	}
+	return closedHandle{f.st}, nil
+}
+
+func (f *closeCapture) QueryWorkflow(context.Context, string, string, string, ...any) (converter.EncodedValue, error) {
+	return nil, errors.New("no queries here")
+}
+
+type closedHandle struct{ st workflows.IncidentStatus }
+
+func (closedHandle) WorkflowID() string { return "INC-1" }
+func (closedHandle) RunID() string      { return "" }
+func (closedHandle) UpdateID() string   { return "u" }
+func (h closedHandle) Get(_ context.Context, v any) error {
+	*(v.(*workflows.IncidentStatus)) = h.st
+	return nil
+}
+
+// `starter close` sends stop_recalls only with --stop-recalls; the
+// Incident's refusal (recipients still being asked) is printed as every
+// refusal is, "refused: …", exit status 1; with --stop-recalls it says
+// how many recipients it stops.
+func TestClose_StopRecallsFlagAndTheRefusal(t *testing.T) {
+	const refusal = "2 recipient(s) are still being asked to delete the data (R00002, R00003): close each with a reason (starter recipient close), or close the incident with --stop-recalls"
+	st := workflows.IncidentStatus{IncidentID: "INC-1", Phase: workflows.PhaseRecall,
+		Recall: workflows.RecallCounts{Total: 4, Requested: 3, Pending: 1, Confirmed: 1, Unreachable: 1}}
+	tests := []struct {
+		name     string
+		args     []string
+		refuse   string
+		wantStop bool
+		wantErr  string   // the exit error; empty: success
+		wantOut  []string // on success
+	}{
+		{name: "refused while recipients are still being asked", args: []string{"close", "INC-1", "--reason", "done"}, refuse: refusal,
+			wantErr: "refused: " + refusal},
+		{name: "--stop-recalls stops asking them", args: []string{"close", "INC-1", "--reason", "done", "--stop-recalls"}, wantStop: true,
+			wantOut: []string{"INC-1 closed by cli:aiko (done)",
+				`stopping 3 recipient(s) still open (unreachable ones included): each ends closed_by_operator ("incident closed by cli:aiko: done"), and the record lists them`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("USER", "aiko")
+			step, s, err := noun{verbs: []verb{closeVerb}}.parse(tt.args)
+			require.NoError(t, err)
+			fake := &closeCapture{refuse: tt.refuse, st: st}
+			var out strings.Builder
+			s.c, s.out = fake, &out
+
+			err = explain(step(context.Background(), s))
+
+			require.Len(t, fake.sent, 1)
+			require.Equal(t, workflows.CloseIncident{By: "cli:aiko", Reason: "done", StopRecalls: tt.wantStop}, fake.sent[0])
+			if tt.wantErr != "" {
+				var ee exitError
+				require.ErrorAs(t, err, &ee)
+				require.Equal(t, 1, ee.code)
+				require.Equal(t, tt.wantErr, ee.msg)
+				return
+			}
+			require.NoError(t, err)
+			for _, w := range tt.wantOut {
+				require.Contains(t, out.String(), w)
+			}
+		})
 	}
 }
