@@ -148,7 +148,7 @@ func (i *incident) setup(ctx workflow.Context) error {
 			}
 			if ids := i.inProgress(); len(ids) > 0 && !req.StopRecalls {
 				return fmt.Errorf("%d recipient(s) are still being asked to delete the data (%s): close each with a reason (starter recipient close), "+
-					"or close the incident with --stop-recalls (in Slack: tick \"Stop asking\"), which stops asking them and records them as closed by this close",
+					"or close the incident with --stop-recalls (stop_recalls), which stops asking them and records them as closed by this close",
 					len(ids), listIDs(ids, 10))
 			}
 			return nil
