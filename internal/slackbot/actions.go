@@ -57,6 +57,8 @@ func (d *Dispatcher) HandleInteraction(ctx context.Context, ic slack.Interaction
 			return d.brokerAnswerSubmission(ic)
 		case slackui.CallbackRecordEscalation:
 			return d.recordEscalationSubmission(ic)
+		case slackui.CallbackCloseIncident:
+			return d.closeIncidentSubmission(ic)
 		}
 	}
 	return Ack{}
@@ -90,6 +92,9 @@ type actionMeta struct {
 	// Aware is when the organisation became aware (Unix seconds), for the
 	// facts modal's checks.
 	Aware int64 `json:"a,omitempty"`
+	// InProgress is how many recipients were still being asked when the
+	// close modal opened (it then has the stop-asking checkbox).
+	InProgress int `json:"n,omitempty"`
 }
 
 // target returns where the outcome of the modal's Update goes.
@@ -123,7 +128,8 @@ func (d *Dispatcher) blockActions(ctx context.Context, ic slack.InteractionCallb
 		slackui.ActionPauseBroadcast, slackui.ActionResumeBroadcast, slackui.ActionStopBroadcast,
 		slackui.ActionNotRequired, slackui.ActionPreventionReport, slackui.ActionUpdateFacts,
 		slackui.ActionSendNotices, slackui.ActionAddBroker,
-		slackui.ActionRecordMailing, slackui.ActionBrokerAnswer, slackui.ActionRecordEscalation:
+		slackui.ActionRecordMailing, slackui.ActionBrokerAnswer, slackui.ActionRecordEscalation,
+		slackui.ActionCloseIncident:
 	default:
 		return Ack{} // not ours (e.g. a link button)
 	}
@@ -200,6 +206,8 @@ func (d *Dispatcher) stepButton(ctx context.Context, action, trigger string, t t
 		return d.openActionModal(ctx, trigger, t, roleResponder, d.brokerAnswerModal, meta)
 	case slackui.ActionRecordEscalation:
 		return d.openActionModal(ctx, trigger, t, roleApprover, d.recordEscalationModal, meta)
+	case slackui.ActionCloseIncident:
+		return d.openClose(ctx, trigger, t, meta)
 	case slackui.ActionSendNotices:
 		d.runLater(t, d.startBroadcast(meta.WorkflowID, t.User, updateID))
 	}

@@ -26,8 +26,8 @@ const (
 	// (BREACHFLOW_SLACK_DECLARERS).
 	roleResponder role = iota
 	// roleApprover may approve and resume broadcasts, review not-required
-	// proposals, and record regulator filings, the prevention report and
-	// escalations (BREACHFLOW_SLACK_APPROVERS).
+	// proposals, record regulator filings, the prevention report and
+	// escalations, and close incidents (BREACHFLOW_SLACK_APPROVERS).
 	roleApprover
 )
 

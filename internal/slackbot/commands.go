@@ -33,7 +33,8 @@ const replyTimeout = 10 * time.Second
 
 var incidentIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
 
-// HandleSlashCommand answers one slash command (/breach declare|status|list|help).
+// HandleSlashCommand answers one slash command (/breach declare|status|list|
+// facts|prevention|notices|broker|close|help).
 // It returns within Slack's 3 seconds: declare opens the modal at once,
 // status and list answer later through response_url when Temporal is slow.
 func (d *Dispatcher) HandleSlashCommand(ctx context.Context, cmd slack.SlashCommand) Ack {
@@ -57,7 +58,7 @@ func (d *Dispatcher) HandleSlashCommand(ctx context.Context, cmd slack.SlashComm
 		return d.answerSoon(cmd, "Looking up open incidents…", func(ctx context.Context) string {
 			return d.list(ctx, cmd.UserID)
 		})
-	case "facts", "prevention", "notices", "broker":
+	case "facts", "prevention", "notices", "broker", "close":
 		return d.incidentCommand(ctx, cmd, sub, rest)
 	}
 	return ephemeral(fmt.Sprintf("Unknown command %q.\n\n%s", sub, helpText(cmd.Command)))
@@ -83,8 +84,9 @@ func helpText(c string) string {
 		fmt.Sprintf("• `%s prevention INC-…` — record the root-cause and prevention report (opens a form)", c),
 		fmt.Sprintf("• `%s notices INC-…` — start the notice to everyone affected (test send and approvals first)", c),
 		fmt.Sprintf("• `%s broker INC-…` — start a cease-and-desist demand to a list broker (opens a form)", c),
+		fmt.Sprintf("• `%s close INC-…` — close the incident: its closing record is written (approvers; opens a form)", c),
 		fmt.Sprintf("• `%s help` — this help", c),
-		"The incident message in this channel has buttons for the human steps: complete a task, record a phone confirmation, close a recipient, record a regulator filing or propose that it is not required, update the facts, send the notices, add a broker; broadcasts and broker letters have their own buttons.",
+		"The incident message in this channel has buttons for the human steps: complete a task, record a phone confirmation, close a recipient, record a regulator filing or propose that it is not required, update the facts, send the notices, add a broker, close the incident; broadcasts and broker letters have their own buttons.",
 	}, "\n")
 }
 
@@ -233,7 +235,7 @@ func temporalFailure(what string, err error) string {
 	return fmt.Sprintf("Could not %s: %v", what, err)
 }
 
-// incidentCommand answers `/breach facts|prevention|notices|broker INC-…`:
+// incidentCommand answers `/breach facts|prevention|notices|broker|close INC-…`:
 // the same steps as the incident message's buttons, for when the message
 // is far up the channel.
 func (d *Dispatcher) incidentCommand(ctx context.Context, cmd slack.SlashCommand, sub, incidentID string) Ack {
@@ -250,6 +252,8 @@ func (d *Dispatcher) incidentCommand(ctx context.Context, cmd slack.SlashCommand
 		return d.openActionModal(ctx, cmd.TriggerID, t, roleApprover, d.preventionReportModal, meta)
 	case "broker":
 		return d.openActionModal(ctx, cmd.TriggerID, t, roleResponder, d.addBrokerModal, meta)
+	case "close":
+		return d.openClose(ctx, cmd.TriggerID, t, meta)
 	}
 	updateID := ""
 	if cmd.TriggerID != "" && cmd.UserID != "" {

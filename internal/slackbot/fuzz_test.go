@@ -394,6 +394,7 @@ func FuzzInteraction(f *testing.F) {
 		buttonPress(slackui.ActionSendNotices, alice, slackui.ButtonValue{WorkflowID: "INC-20261121-ABC234"}),
 		buttonPress(slackui.ActionAddBroker, alice, slackui.ButtonValue{WorkflowID: "INC-20261121-ABC234"}),
 		buttonPress(slackui.ActionRecordMailing, carol, demand),
+		buttonPress(slackui.ActionCloseIncident, bob, slackui.ButtonValue{WorkflowID: "INC-20261121-ABC234"}),
 		submission(slackui.CallbackProposeNotRequired, alice, meta, inputs(map[string]slack.BlockAction{slackbot.InputRationale: {Value: "encrypted"}})),
 		submission(slackui.CallbackReviewNotRequired, bob, meta, inputs(map[string]slack.BlockAction{
 			slackbot.InputDecision: {SelectedOption: slack.OptionBlockObject{Value: slackbot.DecisionReject}}, slackbot.InputNote: {Value: "no"},
@@ -416,6 +417,9 @@ func FuzzInteraction(f *testing.F) {
 		})),
 		submission(slackui.CallbackRecordEscalation, bob, meta, inputs(map[string]slack.BlockAction{
 			slackbot.InputEscalateTo: {SelectedOption: slack.OptionBlockObject{Value: "police"}}, slackbot.InputReference: {Value: "a\nb"},
+		})),
+		submission(slackui.CallbackCloseIncident, bob, meta, inputs(map[string]slack.BlockAction{
+			slackbot.InputReason: {Value: "done"}, slackbot.InputStopRecalls: {SelectedOptions: []slack.OptionBlockObject{{Value: "stop"}, {Value: "x"}}},
 		})),
 		submission(slackui.CallbackDeclare, alice, `{"c":"C0INCIDENT"}`, declare),
 		submission(slackui.CallbackDeclare, alice, `{}`, declare),

@@ -126,6 +126,10 @@ func TestEveryRequestIsVerifiedBeforeItIsDispatched(t *testing.T) {
 		{"command", "/slack/commands", listCommand(alice), "ListWorkflow"},
 		{"button", "/slack/interactions", completeTaskClick(alice), "UpdateWorkflow"},
 		{"send notices", "/slack/interactions", sendNoticesClick(alice), "UpdateWorkflow"},
+		// Dispatched, Close incident… asks the Incident where it stands
+		// (alongside the authorization check, which refuses alice).
+		{"close incident", "/slack/interactions", []byte(url.Values{"payload": {string(
+			buttonPress(slackui.ActionCloseIncident, alice, slackui.ButtonValue{WorkflowID: incidentID}))}}.Encode()), "QueryWorkflow"},
 	}
 	for _, ep := range endpoints {
 		for _, tt := range tests {

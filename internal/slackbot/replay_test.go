@@ -53,6 +53,7 @@ func TestReplayedRequestOutsideTheWindowIsRefused(t *testing.T) {
 		{"slash command", "/slack/commands", listCommand(alice)},
 		{"button press", "/slack/interactions", completeTaskClick(alice)},
 		{"modal submission", "/slack/interactions", closeRecipientSubmission(alice)},
+		{"close submission", "/slack/interactions", closeIncidentSubmission(bob)},
 	}
 	ages := []time.Duration{5*time.Minute + 30*time.Second, time.Hour, 30 * 24 * time.Hour}
 	for _, r := range requests {
@@ -85,6 +86,7 @@ func TestReplayedInteractionWithinTheWindowIsOneUpdate(t *testing.T) {
 	}{
 		{"button press", completeTaskClick(alice)},
 		{"modal submission", closeRecipientSubmission(alice)},
+		{"close submission", closeIncidentSubmission(bob)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

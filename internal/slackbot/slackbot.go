@@ -1,6 +1,6 @@
 // Package slackbot is breachflow's Slack front end: the /breach slash
 // command (declare, status, list, facts, prevention, notices, broker,
-// help), the declaration modal, and the buttons of the incident message,
+// close, help), the declaration modal, and the buttons of the incident message,
 // of broadcasts and of broker-demand notices, each of which becomes a
 // workflow Update (those needing more input through a modal).
 //
@@ -16,8 +16,9 @@
 // (responders) may declare, look incidents up and press the responder
 // buttons (tasks, recipients, facts, notices, brokers, proposing that an
 // obligation is not required); approvers may approve broadcasts, resume
-// them, review not-required proposals, and record regulator filings, the
-// prevention report and escalations to the regulator or the police.
+// them, review not-required proposals, record regulator filings, the
+// prevention report and escalations to the regulator or the police, and
+// close incidents.
 // Every human action carries the Slack user ID into the workflow history.
 //
 // Nothing posted to Slack names a person: messages show incident IDs,
@@ -100,8 +101,9 @@ type Config struct {
 	// (default 60 s).
 	MembershipTTL time.Duration
 	// SyncWait is how long status and list wait for Temporal before
-	// acknowledging and answering later through response_url (default
-	// 1.5 s).
+	// acknowledging and answering later through response_url, and how long
+	// the close modal waits for the Incident's answer before closing and
+	// telling it ephemerally (default 1.5 s).
 	SyncWait time.Duration
 	// DeclareTimeout bounds starting an Incident after a valid submission
 	// (default 20 s); UpdateTimeout bounds one button's Update (default 10 s).

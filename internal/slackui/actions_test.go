@@ -32,7 +32,8 @@ func TestOpenObligationsOfferFilingAndNotRequired(t *testing.T) {
 }
 
 // The incident-level buttons follow what the runbook offers and where the
-// incident stands; a closed incident offers none.
+// incident stands; "Close incident…" comes last while the incident is
+// open, and a closed incident offers none.
 func TestIncidentActionsFollowTheRunbookAndThePhase(t *testing.T) {
 	due := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -41,13 +42,13 @@ func TestIncidentActionsFollowTheRunbookAndThePhase(t *testing.T) {
 		want []string
 	}{
 		{"a runbook with nothing more", slackui.IncidentView{Phase: "recall"},
-			[]string{slackui.ActionUpdateFacts}},
+			[]string{slackui.ActionUpdateFacts, slackui.ActionCloseIncident}},
 		{"a prevention report due", slackui.IncidentView{Phase: "monitoring", Prevention: &slackui.PreventionView{Due: due}},
-			[]string{slackui.ActionUpdateFacts, slackui.ActionPreventionReport}},
+			[]string{slackui.ActionUpdateFacts, slackui.ActionPreventionReport, slackui.ActionCloseIncident}},
 		{"the prevention report recorded", slackui.IncidentView{Phase: "monitoring", Prevention: &slackui.PreventionView{Due: due, Recorded: true}},
-			[]string{slackui.ActionUpdateFacts}},
+			[]string{slackui.ActionUpdateFacts, slackui.ActionCloseIncident}},
 		{"notices and broker letters", slackui.IncidentView{Phase: "monitoring", CanSendNotices: true, CanAddBroker: true},
-			[]string{slackui.ActionUpdateFacts, slackui.ActionSendNotices, slackui.ActionAddBroker}},
+			[]string{slackui.ActionUpdateFacts, slackui.ActionSendNotices, slackui.ActionAddBroker, slackui.ActionCloseIncident}},
 		{"closed", slackui.IncidentView{Phase: "closed", CanSendNotices: true, CanAddBroker: true, Prevention: &slackui.PreventionView{Due: due}},
 			nil},
 	}
@@ -63,6 +64,42 @@ func TestIncidentActionsFollowTheRunbookAndThePhase(t *testing.T) {
 				if val.WorkflowID != "INC-1" {
 					t.Errorf("button value %+v, want the incident", val)
 				}
+			}
+		})
+	}
+}
+
+// "Close incident…" is on the incident message in every phase until the
+// incident is closed, acting on the Incident itself; it opens a form, so
+// it needs no confirmation dialog of its own.
+func TestCloseIncidentIsOfferedUntilTheIncidentIsClosed(t *testing.T) {
+	for _, phase := range []string{"declared", "recall", "monitoring", "closed"} {
+		t.Run(phase, func(t *testing.T) {
+			_, blocks := slackui.IncidentBlocks(slackui.IncidentView{IncidentID: "INC-1", WorkflowID: "INC-1", Phase: phase})
+			var found *slack.ButtonBlockElement
+			for _, b := range blocks {
+				if ab, ok := b.(*slack.ActionBlock); ok {
+					for _, e := range ab.Elements.ElementSet {
+						if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.ActionID == slackui.ActionCloseIncident {
+							found = btn
+						}
+					}
+				}
+			}
+			if phase == "closed" {
+				if found != nil {
+					t.Fatal("a closed incident offers Close incident…")
+				}
+				return
+			}
+			if found == nil {
+				t.Fatal("no Close incident… button")
+			}
+			if v, err := slackui.DecodeButtonValue(found.Value); err != nil || v != (slackui.ButtonValue{WorkflowID: "INC-1"}) {
+				t.Errorf("button value %+v (%v), want the incident", v, err)
+			}
+			if found.Text.Text != "Close incident…" || found.Style != slack.StyleDanger {
+				t.Errorf("button %q (style %q)", found.Text.Text, found.Style)
 			}
 		})
 	}

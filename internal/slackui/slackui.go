@@ -49,6 +49,10 @@ const (
 	ActionBrokerAnswer = "bf_broker_answer"
 	// ActionRecordEscalation opens a modal -> record_escalation on a BrokerDemand.
 	ActionRecordEscalation = "bf_record_escalation"
+	// ActionCloseIncident opens a modal (the reason; whether to stop
+	// asking the recipients still being asked) -> close_incident on the
+	// Incident.
+	ActionCloseIncident = "bf_close_incident"
 )
 
 // Callback IDs of breachflow's modals.
@@ -65,6 +69,7 @@ const (
 	CallbackRecordMailing      = "bf_record_mailing"
 	CallbackBrokerAnswer       = "bf_broker_answer"
 	CallbackRecordEscalation   = "bf_record_escalation"
+	CallbackCloseIncident      = "bf_close_incident"
 )
 
 // ButtonValue is what a button carries: the workflow it acts on and the
@@ -285,7 +290,7 @@ func IncidentBlocks(v IncidentView) (fallback string, blocks []slack.Block) {
 
 // incidentActions are the incident-level buttons of an open incident:
 // update the facts, record the prevention report, send the notices, add
-// a broker demand.
+// a broker demand, and, last, close the incident.
 func incidentActions(v IncidentView, pt func(string) *slack.TextBlockObject) []slack.BlockElement {
 	if v.WorkflowID == "" || v.Phase == "closed" {
 		return nil
@@ -304,6 +309,10 @@ func incidentActions(v IncidentView, pt func(string) *slack.TextBlockObject) []s
 	if v.CanAddBroker {
 		out = append(out, slack.NewButtonBlockElement(ActionAddBroker, val, pt("Add broker…")))
 	}
+	// Closing ends the response: it opens a form asking why (and whether
+	// to stop asking the recipients still being asked) before anything
+	// happens.
+	out = append(out, slack.NewButtonBlockElement(ActionCloseIncident, val, pt("Close incident…")).WithStyle(slack.StyleDanger))
 	return out
 }
 
