@@ -19,7 +19,8 @@ const replayKeys = "e2e:q0zuxAJpUUzEA3ptcJ7YG8fOk2Jb8c6Lx8BPC9tPSJE="
 // incidents (a different command sequence for the same history) fails
 // here. Re-record deliberately with internal/e2e's TestRecordHistories, and
 // version the change (workflow.GetVersion or Worker Versioning) when
-// incidents may be running.
+// incidents may be running; keep a history from before a versioned change
+// (named *-before-CHANGE.json) so that its old branch stays replayed.
 func TestReplayRecordedHistories(t *testing.T) {
 	keys, err := codec.LoadKeys(func(k string) string {
 		if k == codec.EnvKeys {

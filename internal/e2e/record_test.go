@@ -77,7 +77,41 @@ phone:
 	} {
 		writeHistory(ctx, t, s.client, dir, name, wid)
 	}
+	recordObligationHistory(ctx, t, s, dir)
 	recordNoticeHistories(ctx, t, dir)
+}
+
+// recordObligationHistory records an Obligation: an incident of seed 002's
+// runbook whose list was sold (an unauthorized purpose: APPI's reports are
+// owed whatever the number of people); its first obligation, APPI's
+// preliminary report, is drafted, then filed through record_filing, and
+// completes; then the incident closes.
+func recordObligationHistory(ctx context.Context, t *testing.T, s *stack, dir string) {
+	snap, err := runbooks.Builtin("list-broker-resale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := s.declare(ctx, incidents.Declaration{Runbook: snap, SlackChannel: channel, DeclaredBy: lead,
+		Facts: workflows.Facts{Title: "replay: obligation filed", WhatLeaked: "names and addresses", Persons: 20, Unauthorized: true,
+			AwareAt: time.Now().Add(-time.Hour), Jurisdictions: []string{"JP-APPI"}}}, "")
+	var ob workflows.ObligationSummary
+	s.waitStatus(ctx, id, "an obligation drafted", func(st workflows.IncidentStatus) bool {
+		if len(st.Obligations) > 0 && st.Obligations[0].State == workflows.ObligationDrafted {
+			ob = st.Obligations[0]
+			return true
+		}
+		return false
+	})
+	var filed workflows.ObligationStatus
+	updateAndGet(ctx, t, s.client, ob.WorkflowID, workflows.UpdateRecordFiling, workflows.RecordFiling{
+		FiledAt: time.Now(), Reference: "PPC-2026-000123", Channel: "PPC web form", By: lead}, &filed)
+	if err := s.client.GetWorkflow(ctx, ob.WorkflowID, "").Get(ctx, nil); err != nil {
+		t.Fatalf("%s: %v", ob.WorkflowID, err)
+	}
+	writeHistory(ctx, t, s.client, dir, "obligation-filed.json", ob.WorkflowID)
+	if _, err := incidents.Close(ctx, s.client, id, lead, "recorded for replay"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // recordNoticeHistories records an Incident of seed 002's runbook that
