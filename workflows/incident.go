@@ -423,6 +423,10 @@ func (c RecallCounts) minus(p RecallCounts) RecallCounts {
 // from by then is recorded as closed by the close.
 const stopWait = 2 * time.Minute
 
+// stopBatch is how many stop signals a close sends in one workflow task
+// (a variable for tests only).
+var stopBatch = 500
+
 // stopReason is the reason a recipient stopped by the close carries.
 func stopReason(c CloseIncident) string {
 	return fmt.Sprintf("incident closed by %s: %s", c.By, c.Reason)
@@ -473,6 +477,11 @@ func (i *incident) stopRecalls(ctx workflow.Context) int {
 			continue
 		}
 		stopped++
+		if i.signalling >= stopBatch {
+			// Signals go out with the workflow task: a few hundred at a
+			// time keeps each task (and its payload) small at scale.
+			_ = workflow.Await(ctx, func() bool { return i.signalling == 0 })
+		}
 		rid := recipients.RecipientID(idx + 1)
 		f := workflow.SignalExternalWorkflow(ctx, RecallWorkflowID(i.in.IncidentID, rid), "", SignalStopRecall, StopRecall{By: c.By, Reason: c.Reason})
 		i.signalling++

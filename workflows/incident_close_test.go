@@ -209,3 +209,23 @@ func TestIncident_CloseWithStopRecallsEndsEveryOpenRecipient(t *testing.T) {
 		c.record.Recall.ClosedByIncident, "the record lists the never-started one as closed by the close")
 	require.Equal(t, 7, c.record.Record.Recall.Counts.ClosedByOperator)
 }
+
+// A close with StopRecalls sends its stop signals a batch at a time
+// (stopBatch, 500; 5 here), so that a large incident's close does not
+// put thousands of signals in one workflow task: every open Recall is
+// stopped and the counts are exact.
+func TestIncident_CloseWithStopRecallsSignalsInBatches(t *testing.T) {
+	defer workflows.SetStopBatch(5)()
+	const n = 12
+	c := newCloseEnv(n, n)
+	var refused error
+	c.at(time.Hour, func() { c.tryClose(true, &refused) })
+
+	c.env.ExecuteWorkflow(workflows.Incident, c.in)
+
+	res := c.result(t)
+	require.NoError(t, refused)
+	require.Equal(t, workflows.RecallCounts{Total: n, Requested: n, ClosedByOperator: n}, res.Status.Recall)
+	require.NotNil(t, c.record)
+	require.Nil(t, c.record.Recall.ClosedByIncident, "every Recall reported its own stop")
+}
