@@ -85,7 +85,9 @@ func (m *RoleMailer) EmailRole(ctx context.Context, in RoleMessage) (RoleMailRes
 			res.Refused++
 		default:
 			activity.RecordHeartbeat(ctx, res)
-			return res, fmt.Errorf("e-mail role %s, holder %d of %d: %w", in.Role, k+1, len(addrs), err)
+			// topLevel keeps a rate limit's reset time (NextRetryDelay) for
+			// Temporal's retry, which fmt.Errorf would hide.
+			return res, topLevel(fmt.Sprintf("e-mail role %s, holder %d of %d", in.Role, k+1, len(addrs)), err, nil)
 		}
 		activity.RecordHeartbeat(ctx, res)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sendgrid/sendgrid-go/helpers/mail"
 	"github.com/stretchr/testify/require"
@@ -85,6 +86,8 @@ var legalMsg = activities.RoleMessage{IncidentID: "INC-20261112-SEED00", Role: "
 func TestEmailRole(t *testing.T) {
 	transient := errors.New("sendgrid mail send: server error 503")
 	refused := temporal.NewNonRetryableApplicationError("sendgrid refused the mail: HTTP 400", activities.ErrTypeRejected, nil)
+	rateLimited := temporal.NewApplicationErrorWithOptions("sendgrid rate limited (429)", "RateLimited",
+		temporal.ApplicationErrorOptions{NextRetryDelay: 7 * time.Second})
 	tests := []struct {
 		name      string
 		msg       activities.RoleMessage
@@ -94,6 +97,7 @@ func TestEmailRole(t *testing.T) {
 		want      activities.RoleMailResult
 		wantErr   string
 		errorType string
+		retryIn   time.Duration // SendGrid's reset time, kept for Temporal's retry
 	}{
 		{name: "every holder, one message each", msg: legalMsg,
 			wantTo: []string{"a@example.com", "b@example.com", "c@example.com"},
@@ -104,6 +108,10 @@ func TestEmailRole(t *testing.T) {
 			fail:    failFor("b@example.com", transient),
 			wantTo:  []string{"a@example.com"},
 			wantErr: "e-mail role legal, holder 2 of 3"},
+		{name: "a rate limit keeps SendGrid's reset time for the retry", msg: legalMsg,
+			fail:    failFor("b@example.com", rateLimited),
+			wantTo:  []string{"a@example.com"},
+			wantErr: "e-mail role legal, holder 2 of 3", errorType: "RateLimited", retryIn: 7 * time.Second},
 		{name: "a retry resumes after the holders already mailed", msg: legalMsg,
 			resume: &activities.RoleMailResult{Role: "legal", Sent: 1, MessageIDs: []string{"msg-a"}},
 			wantTo: []string{"b@example.com", "c@example.com"},
@@ -131,6 +139,7 @@ func TestEmailRole(t *testing.T) {
 					var appErr *temporal.ApplicationError
 					require.ErrorAs(t, err, &appErr)
 					require.Equal(t, tt.errorType, appErr.Type())
+					require.Equal(t, tt.retryIn, appErr.NextRetryDelay())
 				}
 				return
 			}
