@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -121,16 +122,27 @@ func printRecallBrief(w io.Writer, r workflows.RecallStatus) {
 	fmt.Fprintln(w)
 }
 
+// printRecall prints a recipient's state, then its requests, provider
+// reports and confirmations as one timeline, oldest first.
 func printRecall(w io.Writer, r workflows.RecallStatus) {
 	printRecallBrief(w, r)
-	for _, a := range r.Attempts {
-		fmt.Fprintf(w, "  %s %s #%d: %s\n", at(a.At), a.Channel, a.N, a.Outcome)
+	type entry struct {
+		at   time.Time
+		text string
 	}
-	for _, c := range r.Confirmations {
-		fmt.Fprintf(w, "  %s confirmed by %s (%s%s)\n", at(c.At), c.Channel, c.Evidence.Source, prefixed(", ", c.Evidence.Operator))
+	var timeline []entry
+	for _, a := range r.Attempts {
+		timeline = append(timeline, entry{a.At, fmt.Sprintf("%s #%d: %s", a.Channel, a.N, a.Outcome)})
 	}
 	for _, e := range r.Events {
-		fmt.Fprintf(w, "  %s %s: %s\n", at(e.Evidence.ReceivedAt), e.Channel, e.Kind)
+		timeline = append(timeline, entry{e.Evidence.ReceivedAt, fmt.Sprintf("%s: %s", e.Channel, e.Kind)})
+	}
+	for _, c := range r.Confirmations {
+		timeline = append(timeline, entry{c.At, fmt.Sprintf("confirmed by %s (%s%s)", c.Channel, c.Evidence.Source, prefixed(", ", c.Evidence.Operator))})
+	}
+	slices.SortStableFunc(timeline, func(x, y entry) int { return x.at.Compare(y.at) })
+	for _, e := range timeline {
+		fmt.Fprintf(w, "  %s %s\n", at(e.at), e.text)
 	}
 	if c := r.Contact; c != nil {
 		fmt.Fprintf(w, "  contact: %s %s %s\n", c.Name, c.Email, c.Phone)

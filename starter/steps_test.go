@@ -350,3 +350,29 @@ func TestClose_StopRecallsFlagAndTheRefusal(t *testing.T) {
 		})
 	}
 }
+
+// `recipient status` tells a recipient's story in the order it happened:
+// requests, provider reports and confirmations interleaved by time.
+func TestRecipientStatus_HistoryIsOneTimelineOldestFirst(t *testing.T) {
+	t0 := time.Date(2026, 11, 21, 1, 0, 0, 0, time.UTC)
+	r := workflows.RecallStatus{
+		RecipientID: "R00007", State: workflows.StateConfirmed,
+		Attempts: []workflows.Attempt{
+			{Channel: "email", N: 1, At: t0, Outcome: "sent"},
+			{Channel: "voice", N: 1, At: t0.Add(2 * time.Hour), Outcome: "answered"},
+		},
+		Events: []workflows.DeliveryEvent{
+			{Channel: "email", Kind: workflows.DeliveryBounced, Evidence: workflows.Evidence{ReceivedAt: t0.Add(time.Hour)}},
+		},
+		Confirmations: []workflows.ConfirmationRecord{
+			{Channel: "phone", At: t0.Add(3 * time.Hour), Evidence: workflows.Evidence{Source: "voice"}},
+		},
+	}
+	var b strings.Builder
+	printRecall(&b, r)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Len(t, lines, 5)
+	for k, want := range []string{"email #1: sent", "email: bounced", "voice #1: answered", "confirmed by phone (voice)"} {
+		require.True(t, strings.HasSuffix(lines[k+1], want), "line %d is %q, want it to end with %q", k+1, lines[k+1], want)
+	}
+}
