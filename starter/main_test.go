@@ -15,12 +15,27 @@ import (
 // printed on standard output.
 func runCLI(t *testing.T, args ...string) (int, string) {
 	t.Helper()
+	return runCapturing(t, &os.Stdout, args)
+}
+
+// runCLIErr runs the starter with args and returns its exit status and
+// what it printed on standard error.
+func runCLIErr(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	return runCapturing(t, &os.Stderr, args)
+}
+
+// runCapturing runs the starter with args while *stream (os.Stdout or
+// os.Stderr) writes to a pipe, and returns the exit status and what went
+// through it.
+func runCapturing(t *testing.T, stream **os.File, args []string) (int, string) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout := os.Stdout
-	os.Stdout = w
+	saved := *stream
+	*stream = w
 	done := make(chan string)
 	go func() {
 		b, _ := io.ReadAll(r)
@@ -28,7 +43,7 @@ func runCLI(t *testing.T, args ...string) (int, string) {
 	}()
 	code := run(context.Background(), args)
 	w.Close()
-	os.Stdout = stdout
+	*stream = saved
 	return code, <-done
 }
 

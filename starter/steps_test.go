@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,27 +16,6 @@ import (
 
 	"github.com/breachflow/breachflow/workflows"
 )
-
-// runCLIErr runs the starter with args and returns its exit status and
-// what it printed on standard error.
-func runCLIErr(t *testing.T, args ...string) (int, string) {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := os.Stderr
-	os.Stderr = w
-	done := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(r)
-		done <- string(b)
-	}()
-	code := run(context.Background(), args)
-	w.Close()
-	os.Stderr = stderr
-	return code, <-done
-}
 
 // Every mistake on the command line is caught before anything is sent
 // (no Temporal server here): exit status 2, the problem and the usage.
