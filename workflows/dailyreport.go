@@ -286,18 +286,7 @@ func (d *dailyReport) compose(day int, s DailySnapshot, yesterday *DailySnapshot
 	at := fmtAt(s.At, d.sh.loc)
 	fmt.Fprintf(&j, "【日次報告】%s %s — 第%d日（%s 時点）\n", d.sh.incidentID, d.title(), day, at)
 	fmt.Fprintf(&e, "[Daily report] %s %s — day %d (as of %s)\n", d.sh.incidentID, d.title(), day, at)
-	if s.Recall != nil && s.Recall.Total > 0 {
-		var prev RecallCounts
-		if yesterday != nil && yesterday.Recall != nil {
-			prev = *yesterday.Recall
-		}
-		fmt.Fprintf(&j, "\n■ 誤送信先への削除依頼（%d名、前日比）\n", s.Recall.Total)
-		fmt.Fprintf(&e, "\nDeletion requests to the %d wrong recipients (vs yesterday)\n", s.Recall.Total)
-		for _, l := range recallLines(*s.Recall, prev) {
-			fmt.Fprintf(&j, "・%s %d（%s）\n", l.ja, l.n, signedDelta(l.delta))
-			fmt.Fprintf(&e, "- %s %d (%s)\n", l.en, l.n, signedDelta(l.delta))
-		}
-	}
+	writeRecallSection(&j, &e, s, yesterday, "\n■ 誤送信先への削除依頼（%d名、前日比）\n")
 	if len(s.Obligations) > 0 {
 		j.WriteString("\n■ 法定報告・通知\n")
 		e.WriteString("\nLegal reports and notices\n")
@@ -358,18 +347,7 @@ func (d *dailyReport) composePublic(day int, s DailySnapshot, yesterday *DailySn
 	var j, e strings.Builder
 	fmt.Fprintf(&j, "%s について、%s 時点の対応状況をご報告いたします（第%d日）。\n", title, at, day)
 	fmt.Fprintf(&e, "This is where our response to %s stands as of %s (day %d).\n", title, at, day)
-	if s.Recall != nil && s.Recall.Total > 0 {
-		var prev RecallCounts
-		if yesterday != nil && yesterday.Recall != nil {
-			prev = *yesterday.Recall
-		}
-		fmt.Fprintf(&j, "\n■ 誤って送付した先（%d件）への削除のお願い（前日比）\n", s.Recall.Total)
-		fmt.Fprintf(&e, "\nDeletion requests to the %d wrong recipients (vs yesterday)\n", s.Recall.Total)
-		for _, l := range recallLines(*s.Recall, prev) {
-			fmt.Fprintf(&j, "・%s %d（%s）\n", l.ja, l.n, signedDelta(l.delta))
-			fmt.Fprintf(&e, "- %s %d (%s)\n", l.en, l.n, signedDelta(l.delta))
-		}
-	}
+	writeRecallSection(&j, &e, s, yesterday, "\n■ 誤って送付した先（%d件）への削除のお願い（前日比）\n")
 	if len(s.Obligations) > 0 {
 		j.WriteString("\n■ 監督官庁等への報告\n")
 		e.WriteString("\nReports to the authorities\n")
@@ -427,4 +405,23 @@ func (d *dailyReport) composePublic(day int, s DailySnapshot, yesterday *DailySn
 		SubjectJa: fmt.Sprintf("%s に関するご報告（第%d日）", title, day),
 		SubjectEn: fmt.Sprintf("Status report: %s (day %d)", title, day),
 		Ja:        j.String(), En: e.String()}
+}
+
+// writeRecallSection writes the recall's counts with their day-over-day
+// deltas, in Japanese under headingJa (a format taking the total) and in
+// English; nothing when the incident has no recall.
+func writeRecallSection(j, e *strings.Builder, s DailySnapshot, yesterday *DailySnapshot, headingJa string) {
+	if s.Recall == nil || s.Recall.Total == 0 {
+		return
+	}
+	var prev RecallCounts
+	if yesterday != nil && yesterday.Recall != nil {
+		prev = *yesterday.Recall
+	}
+	fmt.Fprintf(j, headingJa, s.Recall.Total)
+	fmt.Fprintf(e, "\nDeletion requests to the %d wrong recipients (vs yesterday)\n", s.Recall.Total)
+	for _, l := range recallLines(*s.Recall, prev) {
+		fmt.Fprintf(j, "・%s %d（%s）\n", l.ja, l.n, signedDelta(l.delta))
+		fmt.Fprintf(e, "- %s %d (%s)\n", l.en, l.n, signedDelta(l.delta))
+	}
 }
