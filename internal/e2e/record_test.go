@@ -40,10 +40,12 @@ email:
   default: {persona: click, delay: 1s}
   recipients:
     - {match: "*@bounce.example.jp", persona: bounce}
+    - {match: "*@silent.example.jp", persona: ignore}
 phone:
   default: {persona: press1, delay: 1s}
   recipients:
     - {match: "+819000000002", persona: no_answer_then_press1, count: 1}
+    - {match: "+819000000009", persona: no_answer}
 `})
 	snap, diags := runbooks.Load("phone-recall.yaml", []byte(phoneRecallRunbook))
 	if len(diags) > 0 {
@@ -77,8 +79,37 @@ phone:
 	} {
 		writeHistory(ctx, t, s.client, dir, name, wid)
 	}
+	recordStopRecallsHistories(ctx, t, s, snap, dir)
 	recordObligationHistory(ctx, t, s, dir)
 	recordNoticeHistories(ctx, t, dir)
+}
+
+// recordStopRecallsHistories records an incident closed with stop_recalls
+// while one person (R00002, who never answers) is still being asked: the
+// Incident signals stop_recall, the Recall ends closed_by_operator, and
+// the Incident writes its record.
+func recordStopRecallsHistories(ctx context.Context, t *testing.T, s *stack, snap runbooks.Snapshot, dir string) {
+	list := "name,email,phone\nA,a@example.jp,090-0000-0001\nS,s@silent.example.jp,090-0000-0009\n"
+	id := s.declare(ctx, incidents.Declaration{Runbook: snap, Facts: workflows.Facts{Title: "replay: closed mid-recall"}, SlackChannel: channel}, list)
+	s.waitStatus(ctx, id, "one confirmed, one still asked", func(st workflows.IncidentStatus) bool {
+		return st.Recall.Confirmed == 1 && st.Recall.Requested == 2
+	})
+	h, err := s.client.UpdateWorkflow(ctx, updateOpts(id, workflows.UpdateCloseIncident,
+		workflows.CloseIncident{By: lead, Reason: "recorded for replay", StopRecalls: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	silent := workflows.RecallWorkflowID(id, "R00002")
+	for _, wid := range []string{id, silent} {
+		if err := s.client.GetWorkflow(ctx, wid, "").Get(ctx, nil); err != nil {
+			t.Fatalf("%s: %v", wid, err)
+		}
+	}
+	writeHistory(ctx, t, s.client, dir, "incident-stop-recalls.json", id)
+	writeHistory(ctx, t, s.client, dir, "recall-stopped-by-close.json", silent)
 }
 
 // recordObligationHistory records an Obligation: an incident of seed 002's
