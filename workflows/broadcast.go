@@ -71,6 +71,8 @@ type broadcast struct {
 	lastSA     string
 	// parent numbers the reports to the Incident (incident_notices.go).
 	parent noticeReporter
+	// deliveries holds the provider's reports until applied (see inbox).
+	deliveries *inbox[BroadcastDelivery]
 }
 
 type runningChunk struct {
@@ -116,14 +118,7 @@ func (b *broadcast) setup(ctx workflow.Context) error {
 			return fmt.Errorf("register %s update: %w", h.name, err)
 		}
 	}
-	deliveries := workflow.GetSignalChannel(ctx, SignalBroadcastDelivery)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var d BroadcastDelivery
-			deliveries.Receive(ctx, &d)
-			b.onDelivery(d)
-		}
-	})
+	b.deliveries = listen(ctx, SignalBroadcastDelivery, b.onDelivery)
 	workflow.Go(ctx, b.slackLoop)
 	return nil
 }
@@ -523,16 +518,7 @@ func (b *broadcast) onDelivery(d BroadcastDelivery) {
 
 // drainDeliveries applies the signals already delivered; it must run
 // before continue-as-new, or they would be lost.
-func (b *broadcast) drainDeliveries(ctx workflow.Context) {
-	ch := workflow.GetSignalChannel(ctx, SignalBroadcastDelivery)
-	for {
-		var d BroadcastDelivery
-		if !ch.ReceiveAsync(&d) {
-			return
-		}
-		b.onDelivery(d)
-	}
-}
+func (b *broadcast) drainDeliveries(workflow.Context) { b.deliveries.drain() }
 
 func (b *broadcast) continueAsNew(ctx workflow.Context) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {

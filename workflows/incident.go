@@ -79,6 +79,8 @@ type incident struct {
 	// started any more. signalling counts stop signals not yet delivered.
 	stopping   bool
 	signalling int
+	// progress holds the Recalls' reports until applied (see inbox).
+	progress *inbox[RecallProgress]
 }
 
 func newIncident(in IncidentInput) *incident {
@@ -156,14 +158,7 @@ func (i *incident) setup(ctx workflow.Context) error {
 	); err != nil {
 		return fmt.Errorf("register close update: %w", err)
 	}
-	progress := workflow.GetSignalChannel(ctx, SignalRecallProgress)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var p RecallProgress
-			progress.Receive(ctx, &p)
-			i.apply(p)
-		}
-	})
+	i.progress = listen(ctx, SignalRecallProgress, i.apply)
 	return nil
 }
 
@@ -553,16 +548,7 @@ func (i *incident) settled() int {
 
 // drain applies every progress signal already delivered. It must run before
 // continue-as-new, or signals would be lost.
-func (i *incident) drain(ctx workflow.Context) {
-	ch := workflow.GetSignalChannel(ctx, SignalRecallProgress)
-	for {
-		var p RecallProgress
-		if !ch.ReceiveAsync(&p) {
-			return
-		}
-		i.apply(p)
-	}
-}
+func (i *incident) drain(workflow.Context) { i.progress.drain() }
 
 // publish updates search attributes and current details once per change.
 func (i *incident) publish(ctx workflow.Context) {

@@ -85,6 +85,8 @@ type noticeSet struct {
 	// starting counts child starts in flight: continue-as-new and close
 	// wait for them.
 	starting int
+	// progress holds the children's reports until applied (see inbox).
+	progress *inbox[NoticeProgress]
 }
 
 func newNoticeSet(in IncidentInput, carry *NoticesCarry, sh *crew, facts func() Facts, closed func() bool, reply func(string)) *noticeSet {
@@ -108,29 +110,13 @@ func (n *noticeSet) setup(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: n.validateDemand}); err != nil {
 		return fmt.Errorf("register add broker demand update: %w", err)
 	}
-	ch := workflow.GetSignalChannel(ctx, SignalNoticeProgress)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var p NoticeProgress
-			ch.Receive(ctx, &p)
-			n.apply(p)
-		}
-	})
+	n.progress = listen(ctx, SignalNoticeProgress, n.apply)
 	return nil
 }
 
 // drain applies the progress already delivered; call it before
 // continue-as-new and before close.
-func (n *noticeSet) drain(ctx workflow.Context) {
-	ch := workflow.GetSignalChannel(ctx, SignalNoticeProgress)
-	for {
-		var p NoticeProgress
-		if !ch.ReceiveAsync(&p) {
-			return
-		}
-		n.apply(p)
-	}
-}
+func (n *noticeSet) drain(workflow.Context) { n.progress.drain() }
 
 func (n *noticeSet) busy() bool { return n.starting > 0 }
 

@@ -110,14 +110,9 @@ func (o *obligation) setup(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: o.validateReview}); err != nil {
 		return fmt.Errorf("register not-required review update: %w", err)
 	}
-	revisions := workflow.GetSignalChannel(ctx, SignalObligationRevision)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var rv ObligationRevision
-			revisions.Receive(ctx, &rv)
-			o.revisions = append(o.revisions, rv)
-			o.changed = true
-		}
+	listen(ctx, SignalObligationRevision, func(rv ObligationRevision) {
+		o.revisions = append(o.revisions, rv)
+		o.changed = true
 	})
 	return nil
 }

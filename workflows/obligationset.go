@@ -75,6 +75,8 @@ type obligationSet struct {
 	// pending counts child starts and signals in flight; continue-as-new
 	// waits for them.
 	pending int
+	// progress holds the children's reports until applied (see inbox).
+	progress *inbox[ObligationStatus]
 }
 
 // newObligationSet builds the set from the runbook (phase "obligations":
@@ -97,28 +99,12 @@ func newObligationSet(incidentID string, rb runbooks.Runbook, zone string, carry
 
 // setup listens for the children's progress.
 func (s *obligationSet) setup(ctx workflow.Context) {
-	ch := workflow.GetSignalChannel(ctx, SignalObligationProgress)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var st ObligationStatus
-			ch.Receive(ctx, &st)
-			s.apply(st)
-		}
-	})
+	s.progress = listen(ctx, SignalObligationProgress, s.apply)
 }
 
 // drain applies every progress signal already delivered; call it before
 // continue-as-new.
-func (s *obligationSet) drain(ctx workflow.Context) {
-	ch := workflow.GetSignalChannel(ctx, SignalObligationProgress)
-	for {
-		var st ObligationStatus
-		if !ch.ReceiveAsync(&st) {
-			return
-		}
-		s.apply(st)
-	}
-}
+func (s *obligationSet) drain(workflow.Context) { s.progress.drain() }
 
 // apply records a child's progress; stale and duplicate deliveries change
 // nothing.
