@@ -55,11 +55,12 @@ type Set struct {
 	Records *Recorder
 	Letters *Letters
 	Notices *Notices
+	Reader  *WorkflowReader
 }
 
 // Temporal is what the activity set needs of the Temporal client: the
-// Recall status queries of the closing record and synchronous heartbeats
-// of the broadcast sender.
+// Recall status queries of the closing record and of reconciliation, and
+// synchronous heartbeats of the broadcast sender.
 type Temporal interface {
 	WorkflowQuerier
 	HeartbeatRecorder
@@ -81,6 +82,7 @@ func NewSet(cfg config.Config, nc NoticeConfig, lists *recipients.Store, c Tempo
 		Records: &Recorder{Dir: cfg.RecordDir, Workflows: c},
 		Letters: &Letters{Dir: nc.LetterDir, Sender: nc.Sender, Published: nc.Published, Logger: logger},
 		Notices: &Notices{Mail: core.Mail, Lists: lists, Sender: core.Sender, Config: nc, Heartbeats: c, Limiter: limiter, Logger: logger},
+		Reader:  &WorkflowReader{Workflows: c},
 	}, nil
 }
 
@@ -90,6 +92,7 @@ func (s *Set) Register(r worker.ActivityRegistry) {
 	r.RegisterActivity(s.Roles)
 	r.RegisterActivity(s.Records)
 	r.RegisterActivity(s.Letters)
+	r.RegisterActivity(s.Reader)
 }
 
 // RegisterMail registers the broadcast sender, for the e-mail task queue.

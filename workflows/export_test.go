@@ -1,5 +1,7 @@
 package workflows
 
+import "time"
+
 // SetStopBatch sets how many stop signals a close sends in one workflow
 // task, for a test; it returns the function that restores it.
 func SetStopBatch(n int) (restore func()) {
@@ -7,3 +9,14 @@ func SetStopBatch(n int) (restore func()) {
 	stopBatch = n
 	return func() { stopBatch = old }
 }
+
+// SetReconcilePage sets how many Recalls one reconciliation activity asks
+// about, for a test; it returns the function that restores it.
+func SetReconcilePage(n int) (restore func()) {
+	old := reconcilePage
+	reconcilePage = n
+	return func() { reconcilePage = old }
+}
+
+// ReconcileEvery is how often an Incident reconciles on its own.
+func ReconcileEvery() time.Duration { return reconcileEvery }

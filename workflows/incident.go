@@ -33,6 +33,10 @@ type IncidentCarry struct {
 	PrevDay   RecallCounts `json:"prev_day"`
 	PrevDayAt time.Time    `json:"prev_day_at,omitempty"`
 	Slack     slackState   `json:"slack"`
+	// CountsCorrected counts the recipients reconciliation corrected;
+	// Corrections keeps the last maxCorrectionsKept of them.
+	CountsCorrected int               `json:"counts_corrected,omitempty"`
+	Corrections     []CountCorrection `json:"corrections,omitempty"`
 	// Response is the checklist, obligations, daily report and closing.
 	Response *ResponseCarry `json:"response,omitempty"`
 }
@@ -81,6 +85,9 @@ type incident struct {
 	signalling int
 	// progress holds the Recalls' reports until applied (see inbox).
 	progress *inbox[RecallProgress]
+	// reconciles: this run reconciles its counts (versionReconcile);
+	// reconciling: a reconciliation is running.
+	reconciles, reconciling bool
 }
 
 func newIncident(in IncidentInput) *incident {
@@ -117,9 +124,10 @@ func (i *incident) newResponse() {
 			c := i.carry.Counts
 			return &c
 		},
-		changed: func() { i.dirty = true },
-		closed:  func() bool { return i.closed != nil },
-		reply:   func(text string) { i.reply("%s", text) },
+		changed:   func() { i.dirty = true },
+		reconcile: func(ctx workflow.Context, why string) { i.reconcile(ctx, why) },
+		closed:    func() bool { return i.closed != nil },
+		reply:     func(text string) { i.reply("%s", text) },
 		closedHere: func() *activities.ClosedRecipients {
 			if i.closed == nil || !i.closed.StopRecalls {
 				return nil
@@ -159,10 +167,22 @@ func (i *incident) setup(ctx workflow.Context) error {
 		return fmt.Errorf("register close update: %w", err)
 	}
 	i.progress = listen(ctx, SignalRecallProgress, i.apply)
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReconcileRecall,
+		func(ctx workflow.Context, req ReconcileRecall) (RecallReconciliation, error) {
+			return i.reconcile(ctx, "asked by "+req.By), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: validateReconcile},
+	); err != nil {
+		return fmt.Errorf("register reconcile update: %w", err)
+	}
 	return nil
 }
 
 func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
+	i.reconciles = workflow.GetVersion(ctx, versionReconcile, workflow.DefaultVersion, 1) >= 1
+	if i.reconciles {
+		workflow.Go(ctx, i.reconcileLoop)
+	}
 	workflow.Go(ctx, i.dailyBoundaries)
 	if i.slackEnabled() {
 		workflow.Go(ctx, i.slackLoop)
@@ -189,6 +209,7 @@ func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
 			i.reply("Recall settled: %d confirmed, %d unreachable (tasks for a human), %d closed by an operator.", c.Confirmed, c.Unreachable, c.ClosedByOperator)
 		}
 		if i.closed != nil {
+			i.reconcile(ctx, "close")
 			stopped := 0
 			if i.closed.StopRecalls {
 				stopped = i.stopRecalls(ctx)
@@ -627,6 +648,7 @@ func (i *incident) status() IncidentStatus {
 		s.SinceYesterday = &d
 		s.DayBoundaryAt = i.carry.LastDayAt
 	}
+	s.CountsCorrected = i.carry.CountsCorrected
 	for idx, rp := range i.carry.Recipients {
 		if rp.State == StateUnreachable {
 			s.Unreachable = append(s.Unreachable, recipients.RecipientID(idx+1))
@@ -636,6 +658,7 @@ func (i *incident) status() IncidentStatus {
 }
 
 func (i *incident) continueAsNew(ctx workflow.Context) error {
+	i.reconcile(ctx, "continue-as-new")
 	i.drain(ctx)
 	i.resp.drain(ctx)
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && !i.resp.busy() }); err != nil {

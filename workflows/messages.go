@@ -25,6 +25,10 @@ const DefaultTaskQueue = "breachflow"
 const (
 	// QueryStatus returns an IncidentStatus (on Incident) or a RecallStatus (on Recall).
 	QueryStatus = "status"
+	// QueryProgress returns, on a Recall, its latest report to the
+	// Incident (RecallProgress, with InFlight), running or completed: the
+	// truth the Incident reconciles its counts with.
+	QueryProgress = "progress"
 
 	// SignalRecallProgress carries a RecallProgress from a Recall to its Incident.
 	SignalRecallProgress = "recall_progress"
@@ -35,6 +39,10 @@ const (
 	// SignalStopRecall carries a StopRecall from an Incident closing with
 	// StopRecalls to each of its Recalls still open.
 	SignalStopRecall = "stop_recall"
+
+	// UpdateReconcileRecall makes an Incident reconcile its recall counts
+	// with its Recalls now (ReconcileRecall -> RecallReconciliation).
+	UpdateReconcileRecall = "reconcile_recall"
 
 	// UpdateCloseIncident closes an Incident (CloseIncident).
 	UpdateCloseIncident = "close_incident"
@@ -113,6 +121,10 @@ type IncidentStatus struct {
 	// against the boundary a day before; nil before the first boundary.
 	SinceYesterday *RecallCounts `json:"recall_since_yesterday,omitempty"`
 	DayBoundaryAt  time.Time     `json:"day_boundary_at,omitzero"`
+	// CountsCorrected is how many recipients reconciliation has corrected
+	// (reports that never reached the Incident); 0 when every report
+	// arrived.
+	CountsCorrected int `json:"counts_corrected,omitempty"`
 	// Unreachable lists the opaque IDs of recipients in state unreachable.
 	Unreachable []string `json:"unreachable_ids"`
 	// Facts are the current facts (the declaration's, then each
@@ -209,6 +221,39 @@ type RecallProgress struct {
 	// CallbackRequested: the person asked on a call to be called back
 	// (pressed 2), so a person must call them.
 	CallbackRequested bool `json:"callback_requested,omitempty"`
+	// InFlight is set only in the answer to QueryProgress: this report (or
+	// a retry of it) is still on its way to the Incident, which will apply
+	// it when it arrives. A report not in flight was delivered, or its
+	// Recall gave up sending it.
+	InFlight bool `json:"in_flight,omitempty"`
+}
+
+// ReconcileRecall asks an Incident to reconcile its recall counts now
+// (UpdateReconcileRecall): By is who asked.
+type ReconcileRecall struct {
+	By string `json:"by"`
+}
+
+// RecallReconciliation is what one reconciliation found: how many open
+// recipients it asked their Recall about, and the corrections it made.
+type RecallReconciliation struct {
+	Checked     int               `json:"checked"`
+	Corrections []CountCorrection `json:"corrections"`
+	// Counts are the counts after the reconciliation.
+	Counts RecallCounts `json:"counts"`
+}
+
+// CountCorrection is one recipient whose state the Incident held wrongly
+// because a Recall's report never reached it, corrected from the Recall's
+// own answer. Never silent: each is in the incident's record, its thread
+// and the breachflow_recall_counts_corrected metric.
+type CountCorrection struct {
+	RecipientID string      `json:"recipient_id"`
+	From        RecallState `json:"from"`
+	To          RecallState `json:"to"`
+	At          time.Time   `json:"at"`
+	// Why is what the reconciliation ran for ("daily report", "close"...).
+	Why string `json:"why"`
 }
 
 // Confirmation is a recipient's confirmation that they deleted the data.

@@ -18,6 +18,7 @@ import (
 var (
 	roleMail *activities.RoleMailer
 	recorder *activities.Recorder
+	reader   *activities.WorkflowReader
 )
 
 // audienceSlack names the incident channel among the audiences a notice

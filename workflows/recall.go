@@ -89,6 +89,13 @@ func (r *recall) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (RecallStatus, error) { return r.status, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (RecallProgress, error) {
+		p := r.progress(r.seq)
+		p.InFlight = r.reporting > 0
+		return p, nil
+	}); err != nil {
+		return fmt.Errorf("register progress query: %w", err)
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRecordPhoneConfirmation,
 		func(ctx workflow.Context, oc OperatorConfirmation) (RecallStatus, error) {
 			r.onConfirmation(ctx, Confirmation{Channel: runbooks.ConfirmPhone, Evidence: Evidence{
@@ -586,17 +593,21 @@ func (r *recall) report(ctx workflow.Context) {
 	r.sendReport(ctx, r.seq, 0)
 }
 
+// progress is the report numbered seq of where the recipient stands now.
+func (r *recall) progress(seq int) RecallProgress {
+	return RecallProgress{
+		RecipientID: r.in.RecipientID, Index: r.in.Index, Seq: seq, State: r.status.State,
+		Requested: r.requested, EmailConfirmed: r.confirmed[runbooks.ConfirmEmail], PhoneConfirmed: r.confirmed[runbooks.ConfirmPhone],
+		CallbackRequested: r.callback > 0,
+	}
+}
+
 // sendReport signals the parent the current state as report seq. Each
 // report carries the whole state and the parent ignores stale sequence
 // numbers, so order does not matter, and only the latest report must
 // arrive: if it fails, a fresh one is sent after a pause.
 func (r *recall) sendReport(ctx workflow.Context, seq, try int) {
-	p := RecallProgress{
-		RecipientID: r.in.RecipientID, Index: r.in.Index, Seq: seq, State: r.status.State,
-		Requested: r.requested, EmailConfirmed: r.confirmed[runbooks.ConfirmEmail], PhoneConfirmed: r.confirmed[runbooks.ConfirmPhone],
-		CallbackRequested: r.callback > 0,
-	}
-	f := workflow.SignalExternalWorkflow(ctx, r.in.ParentWorkflowID, "", SignalRecallProgress, p)
+	f := workflow.SignalExternalWorkflow(ctx, r.in.ParentWorkflowID, "", SignalRecallProgress, r.progress(seq))
 	r.reporting++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { r.reporting-- }()

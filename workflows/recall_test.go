@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"testing"
@@ -29,11 +30,19 @@ func newIncidentEnv() *testsuite.TestWorkflowEnvironment {
 	env := newEnv()
 	var rm *activities.RoleMailer
 	var rec *activities.Recorder
+	var rd *activities.WorkflowReader
 	env.OnActivity(a.DraftReport, mock.Anything, mock.Anything).Return(reports.Draft{}, nil).Maybe()
 	env.OnActivity(rm.EmailRole, mock.Anything, mock.Anything).Return(activities.RoleMailResult{}, nil).Maybe()
 	env.OnActivity(rec.WriteRecord, mock.Anything, mock.Anything).Return(activities.RecordResult{}, nil).Maybe()
 	env.OnActivity(a.PostThreadReply, mock.Anything, mock.Anything).Return(nil).Maybe()
 	env.OnActivity(a.PostIncidentMessage, mock.Anything, mock.Anything).Return(activities.SlackMessageRef{Channel: "C", TS: "1.000001"}, nil).Maybe()
+	// Reconciliation finds nothing to correct: these tests show the
+	// reports alone keep the counts exact (incident_counts_test.go shows
+	// reconciliation).
+	env.OnActivity(rd.QueryWorkflows, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.QueryRequest) (activities.QueryResult, error) {
+			return activities.QueryResult{Answers: make([]json.RawMessage, len(req.WorkflowIDs))}, nil
+		}).Maybe()
 	return env
 }
 

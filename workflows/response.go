@@ -42,6 +42,9 @@ type responseHooks struct {
 	recall func() *RecallCounts
 	// changed is called when what the Incident shows has changed.
 	changed func()
+	// reconcile makes the recall counts the Recalls' truth before a
+	// report or draft is built from them; nil: nothing to reconcile.
+	reconcile func(ctx workflow.Context, why string)
 	// closed reports whether the incident is closing (no new notices).
 	closed func() bool
 	// reply posts a line in the incident message's thread.
@@ -290,6 +293,9 @@ func factsDiff(a, b Facts, loc *time.Location) string {
 
 // situation is what a draft is built from, now.
 func (r *response) situation(ctx workflow.Context) reports.Situation {
+	if r.hooks.reconcile != nil {
+		r.hooks.reconcile(ctx, "report or draft")
+	}
 	done, open := r.tasks.measures()
 	s := reports.Situation{IncidentID: r.in.IncidentID, AsOf: workflow.Now(ctx), Facts: reportFacts(r.carry.Facts),
 		Done: done, Open: open, PreventionDue: r.closing.due, Filings: r.obligations.filings()}

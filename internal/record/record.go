@@ -65,6 +65,7 @@ const (
 	KindRecallRequest      Kind = "recall_request"      // a deletion request went to a wrong recipient
 	KindRecallConfirmation Kind = "recall_confirmation" // a wrong recipient's deletion was confirmed
 	KindRecallDelivery     Kind = "recall_delivery"     // a provider reported on a request (bounce, no answer)
+	KindCountCorrected     Kind = "count_corrected"     // reconciliation corrected a recipient whose Recall's report never reached the incident
 )
 
 // Entry is one thing that happened.
