@@ -324,6 +324,22 @@ var recipientNoun = noun{name: "recipient", about: "one wrong recipient's recall
 			}
 		},
 	},
+	{
+		name: "reconcile", args: []string{argIncident}, update: true,
+		about: "check every open recipient against its Recall now and correct any count whose report never arrived (reconcile_recall on the Incident; it also runs hourly and before reports, drafts and close)",
+		define: func(fs *flag.FlagSet) func(*session, []string) (step, error) {
+			return func(_ *session, a []string) (step, error) {
+				return func(ctx context.Context, s *session) error {
+					var r workflows.RecallReconciliation
+					if err := incidents.Update(ctx, s.c, workflows.IncidentWorkflowID(a[0]), workflows.UpdateReconcileRecall,
+						workflows.ReconcileRecall{By: s.by}, &r); err != nil {
+						return err
+					}
+					return s.print(r, func(w io.Writer) { printReconciliation(w, r) })
+				}, nil
+			}
+		},
+	},
 }}
 
 // updateRecall sends an Update to a Recall and prints its answer without

@@ -241,3 +241,19 @@ func printDemand(w io.Writer, d workflows.BrokerDemandStatus) {
 		fmt.Fprintf(w, "  escalated to the %s at %s, by %s%s\n", e.To, at(e.At), e.By, prefixed(", reference ", e.Reference))
 	}
 }
+
+// printReconciliation tells what a reconciliation checked and corrected.
+func printReconciliation(w io.Writer, r workflows.RecallReconciliation) {
+	fmt.Fprintf(w, "checked %d open recipient(s) against their Recall: ", r.Checked)
+	if len(r.Corrections) == 0 {
+		fmt.Fprintln(w, "every count was right")
+	} else {
+		fmt.Fprintf(w, "%d corrected (their progress report never reached the incident)\n", len(r.Corrections))
+		for _, c := range r.Corrections {
+			fmt.Fprintf(w, "  %s: %s, not %s\n", c.RecipientID, c.To, c.From)
+		}
+	}
+	c := r.Counts
+	fmt.Fprintf(w, "now: %d asked of %d, %d confirmed, %d unreachable, %d closed, %d pending\n",
+		c.Requested, c.Total, c.Confirmed, c.Unreachable, c.ClosedByOperator, c.Pending)
+}

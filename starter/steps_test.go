@@ -174,6 +174,14 @@ func TestStatus_RecallLineAddsUpAndCloseSaysClosed(t *testing.T) {
 		{"close", func(w io.Writer) { printClosed(w, st, "cli:aiko", "prevention report filed") }, []string{
 			"INC-20261122-BC6ND6 closed by cli:aiko (prevention report filed); the worker writes its record to $BREACHFLOW_RECORD_DIR/INC-20261122-BC6ND6/",
 			"phase closed\n", "in progress 3,"}},
+		{"reconcile, nothing wrong", func(w io.Writer) {
+			printReconciliation(w, workflows.RecallReconciliation{Checked: 4, Counts: st.Recall})
+		}, []string{"checked 4 open recipient(s) against their Recall: every count was right\n",
+			"now: 53 asked of 53, 49 confirmed, 1 unreachable, 0 closed, 0 pending\n"}},
+		{"reconcile, one lost report", func(w io.Writer) {
+			printReconciliation(w, workflows.RecallReconciliation{Checked: 4, Counts: st.Recall, Corrections: []workflows.CountCorrection{
+				{RecipientID: "R01009", From: workflows.StatePending, To: workflows.StateConfirmed}}})
+		}, []string{"1 corrected (their progress report never reached the incident)\n", "  R01009: confirmed, not pending\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
