@@ -157,6 +157,7 @@ func (s *stack) requirePhoneRecallSettled(ctx context.Context, id string) phoneO
 	if st.Recall != want || st.Phase != workflows.PhaseMonitoring {
 		t.Fatalf("incident: phase %s, counts %+v; want %s, %+v", st.Phase, st.Recall, workflows.PhaseMonitoring, want)
 	}
+	s.requireNoHealingNeeded(ctx, id, st, want)
 	var invalid []string
 	for k := n - bad + 1; k <= n; k++ {
 		invalid = append(invalid, recipients.RecipientID(k))

@@ -153,6 +153,7 @@ func (s *stack) requireEveryRecipientSettled(ctx context.Context, id string) rec
 	if st.Recall != want || st.Phase != workflows.PhaseMonitoring {
 		t.Fatalf("incident: phase %s, counts %+v; want %s, %+v", st.Phase, st.Recall, workflows.PhaseMonitoring, want)
 	}
+	s.requireNoHealingNeeded(ctx, id, st, want)
 	var bounced []string
 	for k := n - b + 1; k <= n; k++ {
 		bounced = append(bounced, recipients.RecipientID(k))

@@ -71,7 +71,7 @@ func TestReconcile_DroppedReportsAreCorrectedFromTheRecalls(t *testing.T) {
 		Reason:                    "e2e: drop the Recalls' progress reports",
 		WorkflowTaskFinishEventId: resetAt,
 		RequestId:                 uuid.NewString(),
-		ResetReapplyType:          enumspb.RESET_REAPPLY_TYPE_NONE,
+		ResetReapplyExcludeTypes:  []enumspb.ResetReapplyExcludeType{enumspb.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL},
 	}); err != nil {
 		t.Fatalf("reset: %v", err)
 	}
