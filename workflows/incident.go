@@ -86,8 +86,10 @@ type incident struct {
 	// progress holds the Recalls' reports until applied (see inbox).
 	progress *inbox[RecallProgress]
 	// reconciles: this run reconciles its counts (versionReconcile);
-	// reconciling: a reconciliation is running.
-	reconciles, reconciling bool
+	// reconciling: a reconciliation is running; canReconciling,
+	// canReconciled: the one before continue-as-new started, ended.
+	reconciles, reconciling       bool
+	canReconciling, canReconciled bool
 }
 
 func newIncident(in IncidentInput) *incident {
@@ -195,9 +197,10 @@ func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
 	for {
 		i.fillWindow(ctx)
 		// Wake on progress, on close, or when it is time to continue as new
-		// (once every child start has been acknowledged).
+		// (once every child start has been acknowledged) or to reconcile
+		// before it.
 		if err := workflow.Await(ctx, func() bool {
-			return i.dirty || i.closed != nil || (i.canSuggested(ctx) && i.pendingStarts == 0 && !i.resp.busy())
+			return i.dirty || i.closed != nil || (i.wantsContinueAsNew(ctx) && (!i.reconciles || i.canReconciled || !i.canReconciling))
 		}); err != nil {
 			return IncidentResult{}, err
 		}
@@ -235,10 +238,27 @@ func (i *incident) run(ctx workflow.Context) (IncidentResult, error) {
 			return IncidentResult{Status: i.status(), Record: rec}, nil
 		}
 		i.publish(ctx)
-		if i.canSuggested(ctx) && i.pendingStarts == 0 && !i.resp.busy() {
-			return IncidentResult{}, i.continueAsNew(ctx)
+		if i.wantsContinueAsNew(ctx) {
+			switch {
+			case !i.reconciles || i.canReconciled:
+				return IncidentResult{}, i.continueAsNew(ctx)
+			case !i.canReconciling:
+				// Reconcile first, beside the loop, which goes on applying
+				// reports, settling the phase and publishing meanwhile.
+				i.canReconciling = true
+				workflow.Go(ctx, func(ctx workflow.Context) {
+					i.reconcile(ctx, "continue-as-new")
+					i.canReconciled = true
+				})
+			}
 		}
 	}
+}
+
+// wantsContinueAsNew: the server suggests it and nothing in flight holds
+// the run (child starts, the response's work).
+func (i *incident) wantsContinueAsNew(ctx workflow.Context) bool {
+	return i.canSuggested(ctx) && i.pendingStarts == 0 && !i.resp.busy()
 }
 
 // dailyBoundaries snapshots the counts at every daily boundary (the daily
@@ -658,7 +678,6 @@ func (i *incident) status() IncidentStatus {
 }
 
 func (i *incident) continueAsNew(ctx workflow.Context) error {
-	i.reconcile(ctx, "continue-as-new")
 	i.drain(ctx)
 	i.resp.drain(ctx)
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && !i.resp.busy() }); err != nil {

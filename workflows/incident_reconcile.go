@@ -96,7 +96,7 @@ func (i *incident) reconcile(ctx workflow.Context, why string) RecallReconciliat
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
-		HeartbeatTimeout:    time.Minute,
+		HeartbeatTimeout:    20 * time.Second, // an answer at least every 20 s, or a killed worker's attempt is retried
 		Summary:             "reconcile recall counts (" + why + ")",
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 5},
 	})
