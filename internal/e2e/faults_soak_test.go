@@ -4,9 +4,9 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -27,11 +27,13 @@ import (
 // logged); BREACHFLOW_SOAK_KILLS sets K (default 8, what CI runs; `make
 // soak` runs 24).
 
-// soakPlan is where a soak kills: fractions of the run's progress, in
-// order, and the restart delay after each.
+// soakPlan is when a soak kills: the first kill once the run has made
+// some progress, then each after a seeded random stretch of running
+// (gaps), each followed by a seeded random restart delay (pauses).
 type soakPlan struct {
 	seed   uint64
-	at     []float64
+	first  float64
+	gaps   []time.Duration
 	pauses []time.Duration
 }
 
@@ -54,14 +56,13 @@ func newSoakPlan(t *testing.T) soakPlan {
 		kills = n
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	p := soakPlan{seed: seed}
+	p := soakPlan{seed: seed, first: 0.02 + 0.1*rng.Float64()}
 	for range kills {
-		p.at = append(p.at, 0.05+0.85*rng.Float64())
+		p.gaps = append(p.gaps, time.Duration(300+rng.IntN(2700))*time.Millisecond)
 		p.pauses = append(p.pauses, time.Duration(200+rng.IntN(1800))*time.Millisecond)
 	}
-	slices.Sort(p.at)
-	t.Logf("soak: seed %d, %d kills at %.3f of the run; re-run exactly with BREACHFLOW_SOAK_SEED=%d BREACHFLOW_SOAK_KILLS=%d",
-		seed, kills, p.at, seed, kills)
+	t.Logf("soak: seed %d: %d kills, the first at %.3f of the run, then after %v of running, restarted after %v; re-run exactly with BREACHFLOW_SOAK_SEED=%d BREACHFLOW_SOAK_KILLS=%d",
+		seed, kills, p.first, p.gaps, p.pauses, seed, kills)
 	return p
 }
 
@@ -92,19 +93,20 @@ func (s *stack) incidentRun(ctx context.Context, id string) string {
 	return d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 }
 
-// killAlong kills the worker at each of the plan's points of progress
-// (progress reads how far the run is, from 0 to 1) and restarts it after
-// the plan's pause. With incident set, the first time the Incident's run
-// changes (it continued as new) the worker is killed at once, in place of
-// the next point. It returns how many kills happened before the run ended
-// (done) and whether one was at a continue-as-new.
+// killAlong kills the worker along the plan (progress reads how far the
+// run is, from 0 to 1) and restarts it after each pause. With incident
+// set, the first time the Incident's run changes (it continued as new)
+// the worker is killed at once, in place of the next kill. It returns how
+// many kills happened before the run ended (done) and whether one was at
+// a continue-as-new.
 func (s *stack) killAlong(ctx context.Context, plan soakPlan, incident string, progress func() float64, done func() bool) (kills int, atContinueAsNew bool) {
 	s.t.Helper()
 	run := ""
 	if incident != "" {
 		run = s.incidentRun(ctx, incident)
 	}
-	for k, at := range plan.at {
+	next := time.Time{} // the first kill waits for progress instead
+	for k := range plan.gaps {
 		for {
 			if done() {
 				return kills, atContinueAsNew
@@ -112,17 +114,17 @@ func (s *stack) killAlong(ctx context.Context, plan soakPlan, incident string, p
 			if incident != "" && !atContinueAsNew {
 				if r := s.incidentRun(ctx, incident); r != "" && r != run {
 					atContinueAsNew = true
-					s.t.Logf("kill %d: the Incident continued as new", k+1)
+					s.t.Logf("kill %d: the Incident continued as new (%.3f of the run)", k+1, progress())
 					break
 				}
 			}
-			if p := progress(); p >= at {
+			if p := progress(); (k == 0 && p >= plan.first) || (k > 0 && time.Now().After(next)) {
 				s.t.Logf("kill %d at %.3f of the run", k+1, p)
 				break
 			}
 			select {
 			case <-ctx.Done():
-				s.t.Fatalf("the run did not reach %.3f", at)
+				s.t.Fatalf("the run did not reach kill %d", k+1)
 			case <-time.After(50 * time.Millisecond):
 			}
 		}
@@ -130,6 +132,7 @@ func (s *stack) killAlong(ctx context.Context, plan soakPlan, incident string, p
 		kills++
 		time.Sleep(plan.pauses[k])
 		s.worker.restart()
+		next = time.Now().Add(plan.gaps[k])
 	}
 	return kills, atContinueAsNew
 }
@@ -158,21 +161,32 @@ func (s *stack) recallProgress(ctx context.Context, id string) (progress func() 
 	return progress, settled
 }
 
+// soakContinueAsNewAt is the history length at which the soak's server
+// suggests continue-as-new (the default is 4 Ki events, about once per
+// 1,000 recipients): about every 150 recipients, so that the Incident
+// continues as new several times while the worker is being killed.
+const soakContinueAsNewAt = 600
+
 // Seed 004's e-mail recall of 1,016 people, the worker killed at K seeded
 // random moments, one of them as the Incident continues as new.
 func TestFault_SoakRecallWorkerKilledManyTimes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*faultDeadline)
 	defer cancel()
 	plan := newSoakPlan(t)
-	s := newFaultStack(t, stackOptions{workerProcess: true})
+	srv := startPersistentDevServer(t, "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew="+strconv.Itoa(soakContinueAsNewAt))
+	s := newFaultStack(t, stackOptions{workerProcess: true, temporal: srv.hostPort})
 	id := s.declareFaultRecall(ctx)
 	progress, settled := s.recallProgress(ctx, id)
 
 	kills, atCAN := s.killAlong(ctx, plan, id, progress, settled)
 	o := s.requireEveryRecipientSettled(ctx, id)
-	t.Logf("after %d kills (one at a continue-as-new: %v): %s", kills, atCAN, o)
-	if kills < len(plan.at)/2 {
-		t.Errorf("only %d of %d kills happened before the recall settled", kills, len(plan.at))
+	runs := len(listExecutions(ctx, t, s.client, fmt.Sprintf("WorkflowId = %q", workflows.IncidentWorkflowID(id))))
+	t.Logf("after %d kills (one at a continue-as-new: %v), the Incident in %d runs: %s", kills, atCAN, runs, o)
+	if kills != len(plan.gaps) {
+		t.Errorf("only %d of %d kills happened before the recall settled", kills, len(plan.gaps))
+	}
+	if !atCAN || runs < 2 {
+		t.Errorf("no kill as the Incident continued as new (%d runs)", runs)
 	}
 }
 

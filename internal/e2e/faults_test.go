@@ -476,13 +476,13 @@ type persistentDevServer struct {
 	srv      *testsuite.DevServer
 }
 
-func startPersistentDevServer(t testing.TB) *persistentDevServer {
+func startPersistentDevServer(t testing.TB, extra ...string) *persistentDevServer {
 	t.Helper()
 	_, httpPort, _ := strings.Cut(freeAddr(t), ":")
 	p := &persistentDevServer{t: t, hostPort: freeAddr(t), db: filepath.Join(t.TempDir(), "temporal.db"),
 		// The HTTP API on a free port too (its default, port+1000, may be
 		// taken); SQLite in WAL mode, as a server keeps it.
-		args: []string{"--http-port", httpPort, "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"}}
+		args: append([]string{"--http-port", httpPort, "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"}, extra...)}
 	p.start()
 	t.Cleanup(func() {
 		if p.srv != nil {
