@@ -13,7 +13,7 @@ STATICCHECK := $(BIN)/staticcheck
 WORKFLOWCHECK := $(BIN)/workflowcheck
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all test test-faults lint unit integration fuzz bench scale demo build tools clean
+.PHONY: all test test-faults soak lint unit integration fuzz bench scale demo build tools clean
 
 all: build
 
@@ -55,6 +55,14 @@ integration: $(TEMPORAL)
 ## server, 20% provider failures and a restarted front door (minutes on 2 cores; CI runs it)
 test-faults: $(TEMPORAL)
 	TEMPORAL_CLI_PATH=$(TEMPORAL) $(GO) test -race -count=1 -timeout 60m -tags 'integration faults' -run '^TestFault_' -v ./internal/e2e/...
+
+## soak: the soak fault tests at length: SOAK_KILLS kills per run (default 24; CI runs 8),
+## SOAK_ROUNDS rounds of each (default 3), each round with a new seed (logged; replay one with
+## BREACHFLOW_SOAK_SEED=<seed>); tens of minutes on 2 cores
+SOAK_KILLS ?= 24
+SOAK_ROUNDS ?= 3
+soak: $(TEMPORAL)
+	BREACHFLOW_SOAK_KILLS=$(SOAK_KILLS) TEMPORAL_CLI_PATH=$(TEMPORAL) $(GO) test -race -count=$(SOAK_ROUNDS) -timeout 180m -tags 'integration faults' -run '^TestFault_Soak' -v ./internal/e2e/...
 
 ## scale: recall SCALE recipients (default 10000) on the dev server; minutes on 2 cores
 SCALE ?= 10000

@@ -94,7 +94,8 @@ func (s *stack) incidentRun(ctx context.Context, id string) string {
 }
 
 // killAlong kills the worker along the plan (progress reads how far the
-// run is, from 0 to 1) and restarts it after each pause. With incident
+// run is, from 0 to 1) and restarts it after each pause; a kill waits for
+// its stretch of running and for the run to have gone on since the last. With incident
 // set, the first time the Incident's run changes (it continued as new)
 // the worker is killed at once, in place of the next kill. It returns how
 // many kills happened before the run ended (done) and whether one was at
@@ -105,7 +106,7 @@ func (s *stack) killAlong(ctx context.Context, plan soakPlan, incident string, p
 	if incident != "" {
 		run = s.incidentRun(ctx, incident)
 	}
-	next := time.Time{} // the first kill waits for progress instead
+	next, last := time.Time{}, 0.0 // the first kill waits for progress instead
 	for k := range plan.gaps {
 		for {
 			if done() {
@@ -118,8 +119,11 @@ func (s *stack) killAlong(ctx context.Context, plan soakPlan, incident string, p
 					break
 				}
 			}
-			if p := progress(); (k == 0 && p >= plan.first) || (k > 0 && time.Now().After(next)) {
+			// Each kill after a stretch of running in which the run went on:
+			// kills at one stalled point would test one moment K times.
+			if p := progress(); (k == 0 && p >= plan.first) || (k > 0 && time.Now().After(next) && p > last) {
 				s.t.Logf("kill %d at %.3f of the run", k+1, p)
+				last = p
 				break
 			}
 			select {
