@@ -171,6 +171,11 @@ func recordNoticeHistories(ctx context.Context, t *testing.T, dir string) {
 	updateAndGet(ctx, t, s.client, id, workflows.UpdateStartBroadcast, workflows.StartBroadcast{By: lead, Reason: "apology"}, &n1)
 	approveQuorum(ctx, t, s, n1.WorkflowID)
 	awaitBroadcast(ctx, t, s.client, n1.WorkflowID, "notice 1 sent", func(st workflows.BroadcastStatus) bool { return st.State == workflows.BroadcastSent })
+	// The Incident hears it by signal, a moment later: until then it
+	// refuses a second notice ("notice 1 is sending").
+	s.waitStatus(ctx, id, "the incident told notice 1 is sent", func(st workflows.IncidentStatus) bool {
+		return len(st.Broadcasts) == 1 && st.Broadcasts[0].State == workflows.BroadcastSent
+	})
 	updateAndGet(ctx, t, s.client, id, workflows.UpdateStartBroadcast, workflows.StartBroadcast{By: lead, Lang: "en", Reason: "correction"}, &n2)
 	awaitBroadcast(ctx, t, s.client, n2.WorkflowID, "notice 2 awaiting approval", func(st workflows.BroadcastStatus) bool {
 		return st.State == workflows.BroadcastAwaitingApproval
