@@ -77,12 +77,18 @@ type Finding struct {
 	Rule Rule `json:"rule"`
 	// Part is "envelope", "subject", "text", "html" or "attachment <name>".
 	Part string `json:"part"`
-	// Line is the 1-based line of the part (0 when not applicable).
+	// Line is the 1-based line of the part (0 when not applicable); Col
+	// the 1-based column (in characters) where the finding starts, when
+	// known.
 	Line   int    `json:"line,omitempty"`
+	Col    int    `json:"col,omitempty"`
 	Detail string `json:"detail"`
 }
 
 func (f Finding) String() string {
+	if f.Line > 0 && f.Col > 0 {
+		return fmt.Sprintf("%s, line %d, column %d: %s", f.Part, f.Line, f.Col, f.Detail)
+	}
 	if f.Line > 0 {
 		return fmt.Sprintf("%s, line %d: %s", f.Part, f.Line, f.Detail)
 	}
@@ -250,6 +256,12 @@ func scanLists(part, s string) []Finding {
 		out = append(out, Finding{Rule: RuleList, Part: part,
 			Detail: fmt.Sprintf("%d postal codes: this looks like a list of postal addresses", postal)})
 	}
+	for i, l := range lines {
+		if n := namesOnALine(l); n >= 2 {
+			out = append(out, Finding{Rule: RuleList, Part: part, Line: i + 1,
+				Detail: fmt.Sprintf("%d people named with an honorific on one line: this looks like a list of people", n)})
+		}
+	}
 	for _, d := range []struct {
 		what string
 		fit  func(prev, cur string) (bool, bool)
@@ -347,6 +359,32 @@ func bothNames(prev, cur string) (isRow, continues bool) {
 		return false, false
 	}
 	return true, looksLikeName(prev)
+}
+
+// nameSeparators split a line into the names it may list:
+// 「佐藤美咲様、鈴木健太様、高橋陽子様」.
+var nameSeparators = regexp.MustCompile(`[、,，;；/／|｜]|\s{2,}|\t`)
+
+// namesOnALine counts the people a line names with an honorific (様, さん,
+// 殿...), in kanji or kana, separated as a list is.
+func namesOnALine(line string) int {
+	if !strings.ContainsAny(line, "様さん殿氏君") {
+		return 0
+	}
+	n := 0
+	for _, f := range nameSeparators.Split(line, -1) {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		for _, h := range honorifics {
+			if strings.HasSuffix(f, h) && looksLikeName(f) {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // honorifics end a Japanese name on its own line ("山田 太郎 様").
