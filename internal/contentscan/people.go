@@ -1,8 +1,10 @@
 package contentscan
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -10,36 +12,25 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// People is the personal data of an incident's own people (the wrong
-// recipients, the affected, every broadcast's recipients), indexed so that
-// a message quoting any of it can be refused: names (kanji, with or
-// without spaces), their kana (フリガナ, in katakana or hiragana), e-mail
-// addresses, phone numbers in any form and postal addresses.
+// The incident's own people (the wrong recipients, the affected, every
+// broadcast's recipients) must not appear in a message to anyone else:
+// their names (kanji, with or without spaces), their kana (フリガナ, in
+// katakana or hiragana), e-mail addresses, phone numbers in any form and
+// postal addresses.
 //
 // Matching is on folded text (Fold): full-width to half-width, case,
 // hiragana to katakana, "@" and "." in their disguises (☆, ★, ＠, [at],
 // (at), " at ", (dot), " dot "), and whitespace, line breaks, hyphens and
 // brackets removed; so "kenta.suzuki☆example.jp", "佐藤 美咲" and an
-// address broken over two lines are all found. Values are held as 64-bit
-// hashes of their folded form, never as text, and a finding says where and
-// which kind, never what.
+// address broken over two lines are all found. A finding says where (part,
+// line, column) and which kind, never what.
 //
-// A message may hold its own recipient's data (Check's self) and the
-// organisation's published contacts and address (Allow).
-type People struct {
-	// owner maps a value's hash to the index of the person it belongs to;
-	// shared marks values several people have (a common name), whose
-	// owners are in owners.
-	owner  map[uint64]int32
-	kinds  map[uint64]Rule
-	owners map[uint64][]int32
-	allow  map[uint64]bool
-	// lengths are the folded lengths (in runes) of the values indexed,
-	// ascending: a text is searched at those lengths only.
-	lengths []int
-	hasLen  map[int]bool
-	n       int32
-}
+// It scales with the list, not against it: the message is indexed (every
+// folded substring of the lengths values can have, as a hash with its
+// first position: a few MB for a long notice), and the list is streamed
+// past it, each person's values folded and looked up. Memory is the
+// message's; time is linear in the list (seed 002's 7.6 million people
+// are read once).
 
 // Person is one person's data as a list holds it; empty fields are skipped.
 type Person struct {
@@ -64,180 +55,221 @@ const (
 	RulePersonAddress Rule = "person-address"
 )
 
-// Shortest folded values indexed: shorter ones (a two-character name) would
-// match ordinary words; the structural rules still catch a list of them.
+// Shortest folded values looked for: shorter ones (a two-character name)
+// would match ordinary words; the structural rules still catch a list of
+// them.
 const (
 	minNameRunes    = 3
 	minKanaRunes    = 4
 	minAddressRunes = 8
 	minEmailRunes   = 6
 	minPhoneDigits  = 10
-	// maxValueRunes bounds what is indexed (a longer value is cut there).
+	minValueRunes   = minNameRunes
+	// maxValueRunes bounds what is compared (a longer value is cut there).
 	maxValueRunes = 120
 )
 
-// NewPeople returns an empty index.
-func NewPeople() *People {
-	return &People{owner: map[uint64]int32{}, kinds: map[uint64]Rule{}, owners: map[uint64][]int32{},
-		allow: map[uint64]bool{}, hasLen: map[int]bool{}}
+// Part is one part of a message to check: its name in findings
+// ("subject", "text", "attachment \"a.txt\"") and its text.
+type Part struct {
+	Name, Text string
 }
 
-// Add indexes one person and returns their index, which Check takes as
-// self for a message to them.
-func (p *People) Add(per Person) int32 {
-	id := p.n
-	p.n++
-	p.add(id, RulePersonName, per.Name, minNameRunes)
-	p.add(id, RulePersonKana, per.Kana, minKanaRunes)
-	p.add(id, RulePersonEmail, per.Email, minEmailRunes)
-	p.add(id, RulePersonAddress, per.Address, minAddressRunes)
-	// The address without its postal code, as a text may quote it.
-	p.add(id, RulePersonAddress, postalPrefix.ReplaceAllString(norm.NFKC.String(strings.TrimSpace(per.Address)), ""), minAddressRunes)
-	for _, d := range phoneForms(per.Phone) {
-		p.addFolded(id, RulePersonPhone, d)
-	}
-	return id
+// Text is a message indexed for People checks.
+type Text struct {
+	parts []textPart
+	allow map[uint64]bool
 }
 
-// postalPrefix is a leading postal code: 〒060-0001, 060-0001.
-var postalPrefix = regexp.MustCompile(`^〒?\s*\d{3}-?\d{4}\s*`)
+type textPart struct {
+	name string
+	// first maps the hash of every folded substring (minValueRunes to
+	// maxValueRunes long) to its first position in the folded text.
+	first map[uint64]int32
+	at    func(int) (int, int)
+}
 
-// phoneForms are a number's digit strings in its national and
-// international forms (090… and 8190…); none when it is too short.
-func phoneForms(s string) []string {
-	d := phoneDigits(s)
-	switch {
-	case len(d) < minPhoneDigits:
-		return nil
-	case strings.HasPrefix(d, "0"):
-		return []string{d, "81" + d[1:]}
-	case strings.HasPrefix(d, "81"):
-		return []string{d, "0" + d[2:]}
+// IndexText indexes the parts of a message.
+func IndexText(parts ...Part) *Text {
+	t := &Text{allow: map[uint64]bool{}}
+	for _, p := range parts {
+		folded, at := foldWithPositions(p.Text)
+		tp := textPart{name: p.Name, first: map[uint64]int32{}, at: at}
+		for i := range folded {
+			var h uint64
+			for l := 1; l <= maxValueRunes && i+l <= len(folded); l++ {
+				h = h*hashBase + uint64(folded[i+l-1]) + 1
+				if l < minValueRunes {
+					continue
+				}
+				k := mix(h)
+				if _, seen := tp.first[k]; !seen {
+					tp.first[k] = int32(i)
+				}
+			}
+		}
+		t.parts = append(t.parts, tp)
 	}
-	return []string{d}
+	return t
 }
 
 // Allow exempts values everyone may read: the organisation's published
 // contacts and address.
-func (p *People) Allow(values ...string) {
+func (t *Text) Allow(values ...string) {
 	for _, v := range values {
-		if f := Fold(v); f != "" {
-			p.allow[hashRunes([]rune(f))] = true
+		if f := []rune(Fold(v)); len(f) > 0 {
+			t.allow[hashRunes(f)] = true
 		}
 		for _, d := range phoneForms(v) {
-			p.allow[hashRunes([]rune(d))] = true
+			t.allow[hashRunes([]rune(d))] = true
 		}
 	}
 }
 
-// Len is how many people are indexed.
-func (p *People) Len() int { return int(p.n) }
-
-func (p *People) add(id int32, kind Rule, v string, min int) {
-	f := Fold(v)
-	if utf8.RuneCountInString(f) < min {
-		return
-	}
-	p.addFolded(id, kind, f)
-}
-
-func (p *People) addFolded(id int32, kind Rule, f string) {
-	r := []rune(f)
-	if len(r) > maxValueRunes {
-		r = r[:maxValueRunes]
-	}
-	h := hashRunes(r)
-	if prev, ok := p.owner[h]; ok {
-		if prev != id {
-			if p.owners[h] == nil {
-				p.owners[h] = []int32{prev}
-			}
-			p.owners[h] = append(p.owners[h], id)
-		}
-		return
-	}
-	p.owner[h], p.kinds[h] = id, kind
-	if !p.hasLen[len(r)] {
-		p.hasLen[len(r)] = true
-		p.lengths = append(p.lengths, len(r))
-		for i := len(p.lengths) - 1; i > 0 && p.lengths[i] < p.lengths[i-1]; i-- {
-			p.lengths[i], p.lengths[i-1] = p.lengths[i-1], p.lengths[i]
-		}
-	}
-}
-
-// NoSelf is Check's self for content that goes to many people unchanged:
-// nobody's data is allowed in it.
-const NoSelf int32 = -1
-
-// Check finds the data of people other than self in one part of a message
-// (part names it in the findings: "subject", "text"...). Each finding says
-// the line and column in the part where the value starts and its kind.
-func (p *People) Check(part, text string, self int32) []Finding {
-	if p == nil || p.n == 0 || text == "" {
-		return nil
-	}
-	folded, at := foldWithPositions(text)
-	if len(folded) == 0 {
-		return nil
-	}
-	// Rolling polynomial hashes of every prefix: a substring's hash in
-	// O(1), so the search costs one map lookup per position and length.
-	pre := make([]uint64, len(folded)+1)
-	for i, r := range folded {
-		pre[i+1] = pre[i]*hashBase + uint64(r) + 1
-	}
-	pow := make([]uint64, maxValueRunes+1)
-	pow[0] = 1
-	for i := 1; i < len(pow); i++ {
-		pow[i] = pow[i-1] * hashBase
-	}
+// Find returns where the message quotes the person's data, a finding per
+// value and part, at its first place.
+func (t *Text) Find(per Person) []Finding {
 	var out []Finding
-	counts := map[Rule]int{}
-	for i := 0; i < len(folded); i++ {
-		for _, l := range p.lengths {
-			if i+l > len(folded) {
-				break
-			}
-			h := mix(pre[i+l] - pre[i]*pow[l])
-			id, ok := p.owner[h]
-			if !ok || p.allow[h] || p.mine(h, id, self) {
-				continue
-			}
-			kind := p.kinds[h]
-			counts[kind]++
-			if counts[kind] <= maxPerRule {
-				line, col := at(i)
-				out = append(out, Finding{Rule: kind, Part: part, Line: line, Col: col,
-					Detail: describePerson(kind)})
-			}
-			i += l - 1 // one finding per place
-			break
+	for _, v := range personValues(per) {
+		if t.allow[v.hash] {
+			continue
 		}
-	}
-	for _, kind := range []Rule{RulePersonName, RulePersonKana, RulePersonEmail, RulePersonPhone, RulePersonAddress} {
-		if n := counts[kind]; n > maxPerRule {
-			out = append(out, Finding{Rule: kind, Part: part,
-				Detail: fmt.Sprintf("%d such values of other people in all", n)})
+		for _, p := range t.parts {
+			if i, ok := p.first[v.hash]; ok {
+				line, col := p.at(int(i))
+				out = append(out, Finding{Rule: v.kind, Part: p.name, Line: line, Col: col, Detail: describePerson(v.kind)})
+			}
 		}
 	}
 	return out
 }
 
-// mine reports whether the value hashed h belongs to self.
-func (p *People) mine(h uint64, first, self int32) bool {
-	if self < 0 {
-		return false
+type personValue struct {
+	kind Rule
+	hash uint64
+}
+
+// personValues are the hashes of a person's folded values, in the forms a
+// text may hold them.
+func personValues(per Person) []personValue {
+	var out []personValue
+	add := func(kind Rule, v string, min int) {
+		f := []rune(Fold(v))
+		if len(f) < min {
+			return
+		}
+		if len(f) > maxValueRunes {
+			f = f[:maxValueRunes]
+		}
+		out = append(out, personValue{kind, hashRunes(f)})
 	}
-	if first == self {
-		return true
+	add(RulePersonName, per.Name, minNameRunes)
+	add(RulePersonKana, per.Kana, minKanaRunes)
+	add(RulePersonEmail, per.Email, minEmailRunes)
+	add(RulePersonAddress, per.Address, minAddressRunes)
+	// The address without its postal code, as a text may quote it.
+	if a := postalPrefix.ReplaceAllString(norm.NFKC.String(strings.TrimSpace(per.Address)), ""); a != norm.NFKC.String(strings.TrimSpace(per.Address)) {
+		add(RulePersonAddress, a, minAddressRunes)
 	}
-	for _, id := range p.owners[h] {
-		if id == self {
-			return true
+	for _, d := range phoneForms(per.Phone) {
+		out = append(out, personValue{RulePersonPhone, hashRunes([]rune(d))})
+	}
+	return out
+}
+
+// People is a list of people to check messages against, for lists small
+// enough to hold (a test, the CLI); a broadcast streams its list through
+// Text.Find instead.
+type People struct {
+	people []Person
+	allow  []string
+}
+
+// NewPeople returns an empty list.
+func NewPeople() *People { return &People{} }
+
+// Add adds one person and returns their index, which Check takes as self
+// for a message to them.
+func (p *People) Add(per Person) int32 {
+	p.people = append(p.people, per)
+	return int32(len(p.people) - 1)
+}
+
+// Allow exempts values everyone may read (see Text.Allow).
+func (p *People) Allow(values ...string) { p.allow = append(p.allow, values...) }
+
+// Len is how many people are listed.
+func (p *People) Len() int { return len(p.people) }
+
+// NoSelf is Check's self for content that goes to many people unchanged:
+// nobody's data is allowed in it.
+const NoSelf int32 = -1
+
+// Check finds the data of people other than self in one part of a message.
+func (p *People) Check(part, text string, self int32) []Finding {
+	t := IndexText(Part{Name: part, Text: text})
+	t.Allow(p.allow...)
+	if self >= 0 && int(self) < len(p.people) {
+		// The recipient's own values, whoever else shares them.
+		t.Allow(valuesOf(p.people[self])...)
+	}
+	c := NewCollector()
+	for _, per := range p.people {
+		c.Add(t.Find(per))
+	}
+	return c.Findings()
+}
+
+// valuesOf lists a person's values as text.
+func valuesOf(per Person) []string {
+	vs := []string{per.Name, per.Kana, per.Email, per.Phone, per.Address}
+	if a := postalPrefix.ReplaceAllString(norm.NFKC.String(strings.TrimSpace(per.Address)), ""); a != "" {
+		vs = append(vs, a)
+	}
+	return vs
+}
+
+// Collector gathers findings over a list: the first few of each kind in
+// order of position, and a count of the rest.
+type Collector struct {
+	kept   []Finding
+	counts map[Rule]int
+	// seen holds the places found, so that a value several people share
+	// (a common name) is one finding.
+	seen map[Finding]bool
+}
+
+// NewCollector returns an empty collector.
+func NewCollector() *Collector { return &Collector{counts: map[Rule]int{}, seen: map[Finding]bool{}} }
+
+// Add takes one person's findings.
+func (c *Collector) Add(fs []Finding) {
+	for _, f := range fs {
+		if c.seen[f] {
+			continue
+		}
+		c.seen[f] = true
+		c.counts[f.Rule]++
+		if c.counts[f.Rule] <= maxPerRule {
+			c.kept = append(c.kept, f)
 		}
 	}
-	return false
+}
+
+// Findings returns what was gathered: the kept findings by part, line and
+// column, then a summary per kind with more than were kept.
+func (c *Collector) Findings() []Finding {
+	out := slices.Clone(c.kept)
+	slices.SortStableFunc(out, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(a.Part, b.Part), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
+	for _, kind := range []Rule{RulePersonName, RulePersonKana, RulePersonEmail, RulePersonPhone, RulePersonAddress} {
+		if n := c.counts[kind]; n > maxPerRule {
+			out = append(out, Finding{Rule: kind, Part: "message",
+				Detail: fmt.Sprintf("%d such values of other people in all", n)})
+		}
+	}
+	return out
 }
 
 func describePerson(kind Rule) string {
@@ -335,6 +367,17 @@ func foldWithPositions(s string) ([]rune, func(int) (int, int)) {
 			}
 		}
 		rest = rest[size:]
+		if r < utf8.RuneSelf { // ASCII: its own NFKC form
+			switch {
+			case r >= 'A' && r <= 'Z':
+				r += 'a' - 'A'
+			case r <= ' ' || r == '-' || r == '(' || r == ')' || r == '[' || r == ']' || r == '+':
+				continue
+			}
+			out = append(out, r)
+			pos = append(pos, here)
+			continue
+		}
 		for _, c := range norm.NFKC.String(string(r)) {
 			c = unicode.ToLower(c)
 			switch {
@@ -384,4 +427,22 @@ func disguiseAt(s string) (to string, n int, ok bool) {
 		return d.to, b, true
 	}
 	return "", 0, false
+}
+
+// postalPrefix is a leading postal code: 〒060-0001, 060-0001.
+var postalPrefix = regexp.MustCompile(`^〒?\s*\d{3}-?\d{4}\s*`)
+
+// phoneForms are a number's digit strings in its national and
+// international forms (090… and 8190…); none when it is too short.
+func phoneForms(s string) []string {
+	d := phoneDigits(s)
+	switch {
+	case len(d) < minPhoneDigits:
+		return nil
+	case strings.HasPrefix(d, "0"):
+		return []string{d, "81" + d[1:]}
+	case strings.HasPrefix(d, "81"):
+		return []string{d, "0" + d[2:]}
+	}
+	return []string{d}
 }
