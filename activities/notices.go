@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	sgmail "github.com/sendgrid/sendgrid-go/helpers/mail"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/time/rate"
 
@@ -135,6 +136,9 @@ type NoticeRequest struct {
 	Items       NoticeItems              `json:"items"`
 	Attachments []contentscan.Attachment `json:"attachments,omitempty"`
 	List        recipients.ListRef       `json:"list"`
+	// OtherLists are the incident's other lists (the wrong recipients, the
+	// affected): nobody on them, nor on List, may appear in the notice.
+	OtherLists []recipients.ListRef `json:"other_lists,omitempty"`
 }
 
 // NoticeContent is a rendered notice bound to its recipient list: exactly
@@ -220,9 +224,61 @@ func (n *Notices) PrepareNotice(ctx context.Context, in NoticeRequest) (Prepared
 		n.logger().Info("notice refused by the content scan", "broadcast", in.BroadcastID, "findings", len(r.Findings))
 		return PreparedNotice{Content: c, Findings: r.Findings}, nil
 	}
+	found, err := n.checkPeople(ctx, c, append([]recipients.ListRef{in.List}, in.OtherLists...))
+	if err != nil {
+		return PreparedNotice{}, err
+	}
+	if len(found) > 0 {
+		n.logger().Info("notice refused: it quotes people on the incident's lists", "broadcast", in.BroadcastID, "findings", len(found))
+		return PreparedNotice{Content: c, Findings: found}, nil
+	}
 	c.Fingerprint = c.ComputeFingerprint()
 	return PreparedNotice{Content: c}, nil
 }
+
+// checkPeople refuses content that quotes anyone on the lists: each list
+// is streamed past the indexed content (contentscan.Text), a page at a
+// time, so the cost is one pass over the list and the memory the
+// content's. Every message of a broadcast carries this same content (the
+// fingerprint binds it), so checking it once checks them all. The
+// organisation's published contacts and desk may appear.
+func (n *Notices) checkPeople(ctx context.Context, c NoticeContent, lists []recipients.ListRef) ([]contentscan.Finding, error) {
+	parts := []contentscan.Part{{Name: "subject", Text: c.Subject}, {Name: "text", Text: c.Text}}
+	for _, a := range c.Attachments {
+		if strings.HasPrefix(strings.ToLower(a.ContentType), "text/") {
+			parts = append(parts, contentscan.Part{Name: "attachment " + a.Filename, Text: string(a.Content)})
+		}
+	}
+	t := contentscan.IndexText(parts...)
+	t.Allow(c.Allowlist.Emails...)
+	t.Allow(c.Allowlist.Phones...)
+	t.Allow(n.Config.Sender.Address, n.Config.Sender.PostalCode+n.Config.Sender.Address)
+	col := contentscan.NewCollector()
+	seen := map[string]bool{}
+	for _, ref := range lists {
+		if ref.Count <= 0 || seen[ref.SHA256] {
+			continue
+		}
+		seen[ref.SHA256] = true
+		for off := 0; off < ref.Count; off += peoplePage {
+			rs, err := n.Lists.Page(ctx, ref, off, peoplePage)
+			if err != nil {
+				if errors.Is(err, recipients.ErrFingerprint) || errors.Is(err, recipients.ErrBadRef) {
+					return nil, temporal.NewNonRetryableApplicationError("recipient list does not match its fingerprint", ErrTypeListTampered, err)
+				}
+				return nil, fmt.Errorf("check the notice against %s: %w", ref, err)
+			}
+			for _, r := range rs {
+				col.Add(t.Find(contentscan.Person{Name: r.Name, Kana: r.Kana, Email: r.Email, Phone: r.Phone, Address: r.PostalCode + " " + r.Address}))
+			}
+			activity.RecordHeartbeat(ctx, off)
+		}
+	}
+	return col.Findings(), nil
+}
+
+// peoplePage is how many recipients the people check reads at a time.
+const peoplePage = 1000
 
 func (n *Notices) checkList(ctx context.Context, ref recipients.ListRef) error {
 	if ref.Count <= 0 {

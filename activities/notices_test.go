@@ -647,3 +647,53 @@ func TestNoticesAndLettersRegister(t *testing.T) {
 	env.RegisterActivity(&activities.Notices{})
 	env.RegisterActivity(&activities.Letters{})
 }
+
+// A notice quoting anyone on the incident's lists is refused before it can
+// be approved: a person on the notice's own list or on another of the
+// incident's lists (the wrong recipients), however the value is written;
+// the findings say where, never what.
+func TestPrepareNotice_QuotingAnyoneOnTheIncidentsListsIsRefused(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	affected := w.list(t, 30)
+	wrong, rep, err := w.store.Put(context.Background(), strings.NewReader(
+		"name,kana,email,phone,postal_code,address\n"+
+			"佐藤 美咲,サトウ ミサキ,misaki.sato@example.jp,090-1234-5678,160-0023,東京都新宿区西新宿2-8-1\n"+
+			"鈴木 健太,スズキ ケンタ,kenta.suzuki@example.jp,080-2222-3333,530-0001,大阪府大阪市北区梅田1-1-1\n"), recipients.Options{})
+	require.NoError(t, err)
+	require.Zero(t, rep.RejectedCount)
+	tests := []struct {
+		name  string
+		other string
+		rule  contentscan.Rule
+	}{
+		{"a wrong recipient's name in the summary's other items", "佐藤美咲様には個別にご連絡済みです", contentscan.RulePersonName},
+		{"an address with ☆ for @ (the walkthrough)", "ご不明点は kenta.suzuki☆example.jp まで", contentscan.RulePersonEmail},
+		{"a kana reading in hiragana", "すずき けんた", contentscan.RulePersonKana},
+		// Any number that is not a published contact is refused by the
+		// pattern scan, before the lists are read.
+		{"a number without its hyphens", "折り返し先 08022223333", contentscan.RulePhone},
+		{"a postal address over two lines", "大阪府大阪市北区\n梅田1-1-1", contentscan.RulePersonAddress},
+		{"a name from the notice's own list", "顧客 17 様の件", contentscan.RulePersonName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := seed004Request(t, affected)
+			req.OtherLists = []recipients.ListRef{wrong}
+			req.Items.Other = tt.other
+			p := prepare(t, n, req)
+			require.NotEmpty(t, p.Findings, "refused")
+			require.Equal(t, tt.rule, p.Findings[0].Rule)
+			require.Empty(t, p.Content.Fingerprint, "a refused notice has no fingerprint to approve")
+			for _, f := range p.Findings {
+				for _, v := range []string{"佐藤", "美咲", "kenta", "08022223333", "梅田", "顧客 17"} {
+					require.NotContains(t, f.String(), v, "a finding never quotes what it found")
+				}
+			}
+		})
+	}
+	// The same notice without them goes through.
+	req := seed004Request(t, affected)
+	req.OtherLists = []recipients.ListRef{wrong}
+	require.Empty(t, prepare(t, n, req).Findings)
+}

@@ -195,7 +195,7 @@ func (b *broadcast) prepare(ctx workflow.Context) {
 	var prep activities.PreparedNotice
 	err := workflow.ExecuteActivity(actx, noticeActs.PrepareNotice, activities.NoticeRequest{
 		BroadcastID: b.status.BroadcastID, Template: b.in.Policy.Template, Lang: b.in.Lang, Notice: b.in.Notice,
-		Items: b.in.Items, Attachments: b.in.Attachments, List: b.in.List,
+		Items: b.in.Items, Attachments: b.in.Attachments, List: b.in.List, OtherLists: b.in.OtherLists,
 	}).Get(ctx, &prep)
 	b.content = nil
 	b.status.Fingerprint, b.status.Findings, b.status.List = "", nil, b.in.List

@@ -56,6 +56,9 @@ type BroadcastInput struct {
 	Attachments []contentscan.Attachment `json:"attachments,omitempty"`
 	// List is everyone affected.
 	List recipients.ListRef `json:"list"`
+	// OtherLists are the incident's other lists: the notice may quote
+	// nobody on them either (activities.NoticeRequest.OtherLists).
+	OtherLists []recipients.ListRef `json:"other_lists,omitempty"`
 	// SlackChannel gets the broadcast's message with its buttons; empty
 	// when driven from the CLI.
 	SlackChannel string `json:"slack_channel,omitempty"`

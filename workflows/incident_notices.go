@@ -151,6 +151,26 @@ func (n *noticeSet) apply(p NoticeProgress) {
 	n.sh.touch()
 }
 
+// otherLists are the incident's lists a notice must quote nobody from,
+// besides its own: the wrong recipients, the affected and every earlier
+// notice's list, in that order, each once.
+func (n *noticeSet) otherLists() []recipients.ListRef {
+	var out []recipients.ListRef
+	seen := map[string]bool{}
+	add := func(ref *recipients.ListRef) {
+		if ref != nil && ref.Count > 0 && !seen[ref.SHA256] {
+			seen[ref.SHA256] = true
+			out = append(out, *ref)
+		}
+	}
+	add(n.in.WrongRecipients)
+	add(n.in.Affected)
+	for k := range n.carry.Notices {
+		add(&n.carry.Notices[k].List)
+	}
+	return out
+}
+
 func (n *noticeSet) broadcast(wid string) *BroadcastRef {
 	for k := range n.carry.Broadcasts {
 		if n.carry.Broadcasts[k].WorkflowID == wid {
@@ -282,7 +302,7 @@ func (n *noticeSet) startBroadcast(ctx workflow.Context, req StartBroadcast) (Br
 	n.carry.Notices = append(n.carry.Notices, noticeMemo{N: num, Lang: lang, Items: items, List: *list})
 	n.sh.touch()
 	in := BroadcastInput{IncidentID: n.in.IncidentID, Policy: phase, Lang: lang,
-		Notice: runbooks.NoticeData{IncidentID: n.in.IncidentID}, Items: items, List: *list,
+		Notice: runbooks.NoticeData{IncidentID: n.in.IncidentID}, Items: items, List: *list, OtherLists: n.otherLists(),
 		SlackChannel: n.in.SlackChannel, StartedBy: req.By}
 	summary := fmt.Sprintf("notice %d (%s) of %s", num, lang, n.in.IncidentID)
 	if err := n.startBroadcastChild(ctx, ref.WorkflowID, summary, in); err != nil {
@@ -425,7 +445,7 @@ func (n *noticeSet) dailyReport(ctx workflow.Context, pub publicReport) string {
 	policy := *phase
 	policy.Template = dailyTemplate(pub)
 	in := BroadcastInput{IncidentID: n.in.IncidentID, Policy: policy, Lang: memo.Lang,
-		Notice: runbooks.NoticeData{IncidentID: n.in.IncidentID}, Items: memo.Items, List: memo.List,
+		Notice: runbooks.NoticeData{IncidentID: n.in.IncidentID}, Items: memo.Items, List: memo.List, OtherLists: n.otherLists(),
 		SlackChannel: n.in.SlackChannel, StartedBy: record.System}
 	if err := n.startBroadcastChild(ctx, wid, fmt.Sprintf("daily report day %d of %s", pub.Day, n.in.IncidentID), in); err != nil {
 		return fmt.Sprintf("affected: broadcast %d did not start (%s)", num, failureText(err))

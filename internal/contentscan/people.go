@@ -65,6 +65,8 @@ const (
 	minEmailRunes   = 6
 	minPhoneDigits  = 10
 	minValueRunes   = minNameRunes
+	// minLatinNameRunes is the shortest Latin-letter name looked for.
+	minLatinNameRunes = 9
 	// maxValueRunes bounds what is compared (a longer value is cut there).
 	maxValueRunes = 120
 )
@@ -155,6 +157,11 @@ func personValues(per Person) []personValue {
 	var out []personValue
 	add := func(kind Rule, v string, min int) {
 		f := []rune(Fold(v))
+		if kind == RulePersonName && isASCII(f) {
+			// Folded text has no spaces, so a short Latin name ("Tom")
+			// would match inside words ("customer").
+			min = minLatinNameRunes
+		}
 		if len(f) < min {
 			return
 		}
@@ -427,6 +434,15 @@ func disguiseAt(s string) (to string, n int, ok bool) {
 		return d.to, b, true
 	}
 	return "", 0, false
+}
+
+func isASCII(r []rune) bool {
+	for _, c := range r {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // postalPrefix is a leading postal code: 〒060-0001, 060-0001.

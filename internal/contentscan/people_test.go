@@ -174,3 +174,17 @@ func TestScan_SeveralNamesWithHonorificsOnOneLine(t *testing.T) {
 		})
 	}
 }
+
+// A short Latin name is not looked for inside words: folded text has no
+// spaces, and "Tom Ng" would otherwise be found in "customers".
+func TestPeople_ShortLatinNamesDoNotMatchInsideWords(t *testing.T) {
+	p := contentscan.NewPeople()
+	p.Add(contentscan.Person{Name: "Tom Ng"})
+	p.Add(contentscan.Person{Name: "Hanako Yamada"})
+	if f := p.Check("text", "Dear customers, thank you for using our services.", contentscan.NoSelf); len(f) != 0 {
+		t.Errorf("refused: %v", f)
+	}
+	if f := p.Check("text", "Dear Hanako Yamada,", contentscan.NoSelf); len(f) != 1 {
+		t.Errorf("findings %v, want the long Latin name", f)
+	}
+}

@@ -6,13 +6,16 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/contentscan"
 	"github.com/breachflow/breachflow/internal/incidents"
+	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/internal/record"
 	"github.com/breachflow/breachflow/runbooks"
 	"github.com/breachflow/breachflow/workflows"
@@ -143,5 +146,44 @@ func TestNotices_StartBroadcastThroughTheIncidentReachesEveryAffectedPersonOnce(
 	d := rec.Broadcasts[0].Details
 	if len(d.Approvals) != approved.Quorum || d.Fingerprint != approved.Fingerprint || d.Approvals[0].Fingerprint != approved.Fingerprint || d.Progress.Sent != n {
 		t.Fatalf("record details: %d approvals of %s (want %d of %s), %d sent", len(d.Approvals), d.Fingerprint, approved.Quorum, approved.Fingerprint, d.Progress.Sent)
+	}
+}
+
+// A notice whose summary names a person on the incident's lists (here a
+// wrong recipient of the recall list) is refused while it is prepared:
+// no test send, no approval possible, nothing reaches the provider; the
+// findings say where, not what.
+func TestNotices_ASummaryNamingAListedPersonIsRefusedBeforeAnySend(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s := newStack(t, stackOptions{scenario: quietScenario, workerProcess: true, env: letterEnv})
+	snap, err := runbooks.Builtin("list-broker-resale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	affected := affectedList(ctx, t, s, 20, "notice.example.jp")
+	wrong, rep, err := s.store.Put(ctx, strings.NewReader("name,kana,email\n佐藤 美咲,サトウ ミサキ,misaki.sato@example.jp\n"), recipients.Options{})
+	if err != nil || rep.RejectedCount > 0 {
+		t.Fatalf("store list: %v (%d rejected)", err, rep.RejectedCount)
+	}
+	id := s.declare(ctx, incidents.Declaration{Runbook: snap, DeclaredBy: lead, Affected: &affected, WrongRecipients: &wrong,
+		Facts: workflows.Facts{Title: "顧客名簿の流出", WhatLeaked: "氏名、住所", Persons: 20, AwareAt: time.Now().Add(-time.Hour), Jurisdictions: []string{"JP-APPI"}}}, "")
+
+	var started workflows.BroadcastStarted
+	updateAndGet(ctx, t, s.client, id, workflows.UpdateStartBroadcast, workflows.StartBroadcast{By: lead, Reason: "apology",
+		Items: &activities.NoticeItems{Summary: "名簿の流出は、佐藤美咲様からのご連絡で判明しました。"}}, &started)
+	st := awaitBroadcast(ctx, t, s.client, started.WorkflowID, "refused", func(st workflows.BroadcastStatus) bool {
+		return st.State != workflows.BroadcastPreparing
+	})
+	if st.State != workflows.BroadcastRefused || len(st.Findings) == 0 || st.Findings[0].Rule != contentscan.RulePersonName || st.Fingerprint != "" {
+		t.Fatalf("broadcast %s (%s), findings %v, fingerprint %q; want refused for a listed person's name", st.State, st.Reason, st.Findings, st.Fingerprint)
+	}
+	for _, f := range st.Findings {
+		if strings.Contains(f.String(), "佐藤") || strings.Contains(f.String(), "美咲") {
+			t.Errorf("finding %q quotes the name", f)
+		}
+	}
+	if n := len(s.sandbox.Outbox()); n != 0 {
+		t.Errorf("%d messages reached the sandbox, want none (not even the test send)", n)
 	}
 }
