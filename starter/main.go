@@ -29,6 +29,9 @@ commands:
   validate FILE...                              check runbook and regime files
   recipients check FILE [--json]                check a recipient list
   recipients put FILE                           store a recipient list, print its sha256:REF
+  notices check MESSAGE_FILE --list FILE|sha256:REF [--recipient EMAIL] [--json]
+                                                check a draft text as every notice is checked: nobody's
+                                                data from the list (exit 1: LINE:COL: rule), never quoted
   serve                                         serve webhooks, links and Slack
   sandbox [--scenario FILE]                     run the provider simulators
   sandbox declare [--runbook ID] [--recipients FILE]
@@ -79,6 +82,7 @@ func run(ctx context.Context, args []string) int {
 		"close":             cmdClose,
 		"validate":          cmdValidate,
 		"recipients":        cmdRecipients,
+		"notices":           cmdNotices,
 		"serve":             cmdServe,
 		"sandbox":           cmdSandbox,
 		"search-attributes": cmdSearchAttributes,

@@ -224,7 +224,7 @@ func scanContacts(part, s string, ok map[string]bool) []Finding {
 			first[rule] = line
 		}
 		if counts[rule] <= maxPerRule {
-			out = append(out, Finding{Rule: rule, Part: part, Line: line,
+			out = append(out, Finding{Rule: rule, Part: part, Line: line, Col: colOf(s, m.Start),
 				Detail: fmt.Sprintf("%s that is neither the recipient's nor an allowed contact", m.Kind)})
 		}
 	}
@@ -477,6 +477,14 @@ func allLetters(s string) bool {
 		}
 	}
 	return true
+}
+
+// colOf returns the 1-based column (in characters) of byte offset off in s.
+func colOf(s string, off int) int {
+	if off > len(s) {
+		off = len(s)
+	}
+	return utf8.RuneCountInString(s[strings.LastIndexByte(s[:off], '\n')+1:off]) + 1
 }
 
 // lineOf returns the 1-based line of byte offset off in s.

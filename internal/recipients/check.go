@@ -468,3 +468,18 @@ func (c *checker) contactColumns() string {
 	}
 	return "columns " + strings.Join(names, ", ")
 }
+
+// Each reads a list as Check does and gives every person it holds to fn,
+// in row order: each accepted recipient (with its opaque ID), then, where
+// a later row was merged into an earlier one, that row as it was (its data
+// is a person's data too). It keeps nothing of the rows, so it reads lists
+// of any length; fn's error stops it and is returned.
+func Each(ctx context.Context, r io.Reader, opts Options, fn func(Recipient) error) (Report, error) {
+	return check(ctx, r, opts, eachSink(fn))
+}
+
+type eachSink func(Recipient) error
+
+func (f eachSink) accepted(r *Recipient) error { return f(*r) }
+
+func (f eachSink) merged(_ int, dup *Recipient, _ []string) error { return f(*dup) }
