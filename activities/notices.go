@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 
 	sgmail "github.com/sendgrid/sendgrid-go/helpers/mail"
 	"go.temporal.io/sdk/activity"
@@ -342,9 +343,12 @@ type TestSendResult struct {
 	MessageID string   `json:"message_id"`
 }
 
-// SendTestNotice sends the prepared notice, exactly as it will go out
-// (same subject, body, attachments, headers and fingerprint, the live list
-// bound), to every approver, one message each. With no approver address
+// SendTestNotice sends the prepared notice as it will go out (same
+// subject, body, attachments, headers and fingerprint, the live list
+// bound) to every approver, one message each, below a preface that tells
+// them what they approve: how many people will receive it, a masked
+// sample of them, the list's fingerprint and the content fingerprint they
+// quote (approverPreface). With no approver address
 // configured for any role it fails non-retryably: a notice is never sent
 // live without a test send.
 func (n *Notices) SendTestNotice(ctx context.Context, in TestSendRequest) (TestSendResult, error) {
@@ -372,7 +376,15 @@ func (n *Notices) SendTestNotice(ctx context.Context, in TestSendRequest) (TestS
 		return res, temporal.NewNonRetryableApplicationError(
 			"no approver address is configured for the roles "+strings.Join(in.Roles, ", ")+" (BREACHFLOW_ROLES)", ErrTypeNoApprovers, nil)
 	}
-	m := noticeMail(in.Content, n.fromOf(in.Content), in.BroadcastID, -1, rs)
+	reach, err := n.reach(ctx, in.Content.List)
+	if err != nil {
+		return res, err
+	}
+	shown := in.Content
+	preface := approverPreface(in.BroadcastID, in.Content, reach)
+	shown.Text = preface + in.Content.Text
+	shown.HTML = textToHTML(preface) + "\n" + in.Content.HTML
+	m := noticeMail(shown, n.fromOf(in.Content), in.BroadcastID, -1, rs)
 	if err := checkEnvelopes(m); err != nil {
 		return res, err
 	}
@@ -383,6 +395,80 @@ func (n *Notices) SendTestNotice(ctx context.Context, in TestSendRequest) (TestS
 	res.Approvers, res.MessageID = len(rs), id
 	n.logger().Info("notice test-sent to the approvers", "broadcast", in.BroadcastID, "approvers", len(rs), "message_id", id)
 	return res, nil
+}
+
+// listReach is who a list's notice reaches, for the approvers: how many
+// have an address the notice goes to, and a masked sample of them.
+type listReach struct {
+	total, sendable int
+	sample          []string
+}
+
+// sampleSize is how many masked addresses the approvers see.
+const sampleSize = 5
+
+// reach reads the whole list (verified against its fingerprint as it is
+// paged) and counts who the notice can go to; the sample is spread over
+// the list, not its first rows.
+func (n *Notices) reach(ctx context.Context, ref recipients.ListRef) (listReach, error) {
+	r := listReach{total: ref.Count}
+	every := max(1, ref.Count/sampleSize)
+	for off := 0; off < ref.Count; off += peoplePage {
+		rs, err := n.Lists.Page(ctx, ref, off, peoplePage)
+		if err != nil {
+			if errors.Is(err, recipients.ErrFingerprint) || errors.Is(err, recipients.ErrBadRef) {
+				return r, temporal.NewNonRetryableApplicationError("recipient list does not match its fingerprint", ErrTypeListTampered, err)
+			}
+			return r, fmt.Errorf("count the recipients of %s: %w", ref, err)
+		}
+		for k, p := range rs {
+			if !sendable(p.Email) {
+				continue
+			}
+			r.sendable++
+			if (off+k)%every == 0 && len(r.sample) < sampleSize {
+				r.sample = append(r.sample, maskEmail(p.Email))
+			}
+		}
+		activity.RecordHeartbeat(ctx, off)
+	}
+	return r, nil
+}
+
+// maskEmail shows an address as approvers may see it: m***@example.jp.
+func maskEmail(addr string) string {
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok || local == "" {
+		return "***"
+	}
+	first, _ := utf8.DecodeRuneInString(local)
+	return string(first) + "***@" + domain
+}
+
+// approverPreface is what the approvers read above the notice in its test
+// send, in Japanese and English.
+func approverPreface(broadcastID string, c NoticeContent, r listReach) string {
+	var b strings.Builder
+	b.WriteString("【承認用のテスト送信です】/ Test send for your approval\n\n")
+	fmt.Fprintf(&b, "下の線から先の本文が、そのまま %d 名様に送信されます（1通につき宛先はお一人です）。", r.sendable)
+	if n := r.total - r.sendable; n > 0 {
+		fmt.Fprintf(&b, "リストの %d 名様のうち %d 名様はメールアドレスがないため、代替措置の対象となります。", r.total, n)
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "The text below the line goes out unchanged to %d people, one person per message.", r.sendable)
+	if n := r.total - r.sendable; n > 0 {
+		fmt.Fprintf(&b, " %d of the %d on the list have no usable e-mail address: they are for the substitute measure.", n, r.total)
+	}
+	b.WriteString("\n\n")
+	if len(r.sample) > 0 {
+		fmt.Fprintf(&b, "送信先の一部（伏せ字）/ Some recipients (masked): %s\n", strings.Join(r.sample, ", "))
+	}
+	fmt.Fprintf(&b, "送信先リストの指紋 / List fingerprint: sha256:%s（%d 件 / rows）\n", c.List.SHA256, c.List.Count)
+	fmt.Fprintf(&b, "本文の指紋 / Content fingerprint: %s\n", c.Fingerprint)
+	fmt.Fprintf(&b, "承認するときは、この本文の指紋を入力してください / Quote it to approve (the Slack button, or: starter broadcast approve … --fingerprint %s)\n", c.Fingerprint[:min(16, len(c.Fingerprint))])
+	fmt.Fprintf(&b, "お知らせ番号 / Notice: %s\n", broadcastID)
+	b.WriteString("――――――――――――――――――――――――――――――\n\n")
+	return b.String()
 }
 
 // checkContent re-checks, before anything is sent, that the content is

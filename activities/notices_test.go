@@ -200,7 +200,10 @@ func TestPrepareNotice_MissingRule10ItemsAreRefused(t *testing.T) {
 }
 
 // The test send goes to every approver of the runbook's roles, one message
-// each, with exactly the content that will go out.
+// each, with exactly the content that will go out below a preface telling
+// them what they approve: how many people receive it (the list's 30, of
+// whom every tenth has no address: 27), a masked sample, the list's and
+// the content's fingerprints.
 func TestSendTestNotice_EveryApproverGetsTheLiveContent(t *testing.T) {
 	w := newWorld(t)
 	n := w.notices(t)
@@ -221,7 +224,22 @@ func TestSendTestNotice_EveryApproverGetsTheLiveContent(t *testing.T) {
 	for _, m := range out {
 		require.Len(t, m.Recipients(), 1)
 		require.Equal(t, c.Subject, m.Subject)
-		require.Equal(t, c.Text, m.Text, "the approvers see exactly what will go out")
+		preface, live, ok := strings.Cut(m.Text, "――――――――――――――――――――――――――――――\n\n")
+		require.True(t, ok, "a line parts the preface from the notice")
+		require.Equal(t, c.Text, live, "below the line, the approvers see exactly what will go out")
+		for _, want := range []string{
+			"【承認用のテスト送信です】/ Test send for your approval\n",
+			"そのまま 27 名様に送信されます（1通につき宛先はお一人です）。リストの 30 名様のうち 3 名様はメールアドレスがないため、代替措置の対象となります。\n",
+			"The text below the line goes out unchanged to 27 people, one person per message. 3 of the 30 on the list have no usable e-mail address",
+			"送信先の一部（伏せ字）/ Some recipients (masked): c***@example.jp, c***@example.jp, c***@example.jp, c***@example.jp, c***@example.jp\n",
+			"送信先リストの指紋 / List fingerprint: sha256:" + list.SHA256 + "（30 件 / rows）\n",
+			"本文の指紋 / Content fingerprint: " + c.Fingerprint + "\n",
+			"--fingerprint " + c.Fingerprint[:16],
+		} {
+			require.Contains(t, preface, want)
+		}
+		require.NotContains(t, preface, "customer0", "the sample is masked")
+		require.Contains(t, m.HTML, c.HTML, "the HTML part holds the live HTML too")
 		require.Equal(t, "1", m.CustomArgs[activities.ArgTest])
 	}
 
