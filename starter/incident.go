@@ -301,7 +301,7 @@ func printStatus(w io.Writer, st workflows.IncidentStatus) {
 		fmt.Fprintln(w, "broadcasts:")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, b := range st.Broadcasts {
-			fmt.Fprintf(tw, "  %d\t%s\t%s\tsent %d/%d, approvals %d/%d%s\n", b.N, b.Purpose, b.State, b.Sent, b.Total, b.Approvals, b.Quorum, prefixed(", could not start: ", b.StartError))
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s, approvals %d/%d%s\n", b.N, b.Purpose, b.State, b.CountsText(), b.Approvals, b.Quorum, prefixed(", could not start: ", b.StartError))
 		}
 		tw.Flush()
 	}

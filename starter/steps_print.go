@@ -172,7 +172,7 @@ func printBroadcastBrief(w io.Writer, b workflows.BroadcastStatus) {
 	if b.Reason != "" {
 		fmt.Fprintf(w, " (%s)", b.Reason)
 	}
-	fmt.Fprintf(w, "; approvals %d of %d; sent %d of %d\n", len(b.Approvals), b.Quorum, b.Progress.Sent, b.Progress.Total)
+	fmt.Fprintf(w, "; approvals %d of %d; %s\n", len(b.Approvals), b.Quorum, b.Progress.CountsText())
 }
 
 func printBroadcast(w io.Writer, b workflows.BroadcastStatus) {

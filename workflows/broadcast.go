@@ -73,6 +73,9 @@ type broadcast struct {
 	parent noticeReporter
 	// deliveries holds the provider's reports until applied (see inbox).
 	deliveries *inbox[BroadcastDelivery]
+	// outcomes: 0 not asked yet, 1 old histories, 2 outcomes shown apart
+	// (versionOutcomes).
+	outcomes int
 }
 
 type runningChunk struct {
@@ -453,11 +456,27 @@ func (b *broadcast) control(ev ControlEvent) {
 // opens the substitute-measure task if some people could not be reached.
 func (b *broadcast) awaitBounces(ctx workflow.Context) {
 	end := b.status.SentAt.Add(positive(b.in.BounceWindow, defaultBounceWindow))
-	if wait := end.Sub(b.now(ctx)); wait > 0 {
+	shows := b.showsOutcomes(ctx)
+	for {
+		wait := end.Sub(b.now(ctx))
+		if wait <= 0 {
+			break
+		}
+		// With outcomes shown (versionOutcomes), each bounce or drop is
+		// published as it comes: the Incident, the UI and Slack tell
+		// "accepted 7/7, bounced 2" within the window, not after it.
+		seen := b.outcomeKey()
 		opts := workflow.AwaitOptions{Timeout: wait, TimerOptions: workflow.TimerOptions{Summary: "bounces of the notice until " + end.UTC().Format(time.RFC3339)}}
-		if ok, err := workflow.AwaitWithOptions(ctx, opts, func() bool { return b.needsContinueAsNew(ctx) }); err != nil || ok {
+		ok, err := workflow.AwaitWithOptions(ctx, opts, func() bool {
+			return b.needsContinueAsNew(ctx) || (shows && b.outcomeKey() != seen)
+		})
+		if err != nil || b.needsContinueAsNew(ctx) {
 			return // continue as new first; the window goes on from SentAt
 		}
+		if !ok {
+			break
+		}
+		b.publish(ctx)
 	}
 	if n := b.status.Progress.Unreachable(); n > 0 {
 		b.status.Substitute = &SubstituteTask{OpenedAt: b.now(ctx), Unreachable: n}
@@ -541,6 +560,10 @@ func (b *broadcast) setState(ctx workflow.Context, s BroadcastState, reason stri
 func (b *broadcast) publish(ctx workflow.Context) {
 	p := b.status.Progress
 	key := fmt.Sprintf("%s %d %d %d", b.status.State, p.Total, p.Sent, len(b.status.Approvals))
+	if b.showsOutcomes(ctx) {
+		// A bounce after the send changes what people read.
+		key += fmt.Sprintf(" %d %d %d", p.Bounced, p.Dropped, p.NoAddress+p.Invalid)
+	}
 	b.tellIncident(ctx, key)
 	if key == b.lastSA {
 		return
@@ -552,8 +575,8 @@ func (b *broadcast) publish(ctx workflow.Context) {
 		SARecipients.ValueSet(int64(p.Total)),
 		SABroadcastSent.ValueSet(float64(p.Sent)),
 	)
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf("## Notice %s\n\n**State:** %s\n\n**Approvals:** %d of %d\n\n**Sent:** %d / %d (not deliverable: %d)\n",
-		b.status.BroadcastID, b.status.State, len(b.status.Approvals), b.status.Quorum, p.Sent, p.Total, p.Unreachable()))
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("## Notice %s\n\n**State:** %s\n\n**Approvals:** %d of %d\n\n**Recipients:** %s\n",
+		b.status.BroadcastID, b.status.State, len(b.status.Approvals), b.status.Quorum, orDash(p.CountsText())))
 	if b.in.SlackChannel != "" {
 		b.slackDirty = true
 	}
@@ -584,6 +607,35 @@ func (b *broadcast) slackLoop(ctx workflow.Context) {
 	}
 }
 
+// versionOutcomes: the Broadcast reports and shows bounces, drops and
+// people without an address apart from the sends the provider accepted,
+// and publishes again when they change.
+const versionOutcomes = "broadcast-outcomes-shown"
+
+// showsOutcomes reports whether this run publishes outcomes apart
+// (versionOutcomes); asked once per run.
+func (b *broadcast) showsOutcomes(ctx workflow.Context) bool {
+	if b.outcomes == 0 {
+		b.outcomes = 1
+		if workflow.GetVersion(ctx, versionOutcomes, workflow.DefaultVersion, 1) >= 1 {
+			b.outcomes = 2
+		}
+	}
+	return b.outcomes == 2
+}
+
+// outcomeKey is what a bounce or a drop changes.
+func (b *broadcast) outcomeKey() int {
+	return b.status.Progress.Bounced + b.status.Progress.Dropped
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
 // flushSlack waits until the Slack message shows the latest state.
 func (b *broadcast) flushSlack(ctx workflow.Context) {
 	_ = workflow.Await(ctx, func() bool { return !b.slackDirty && !b.slackBusy })
@@ -594,6 +646,7 @@ func (b *broadcast) view() slackui.BroadcastView {
 		IncidentID: b.status.IncidentID, WorkflowID: b.status.BroadcastID, State: string(b.status.State), Reason: b.status.Reason,
 		Subject: b.status.Subject, Fingerprint: b.status.Fingerprint, ListSHA256: b.status.List.SHA256, Total: b.status.Progress.Total,
 		Quorum: b.status.Quorum, Sent: b.status.Progress.Sent, Undelivered: b.status.Progress.Unreachable(),
+		Counts: b.status.Progress.CountsText(),
 	}
 	for _, ap := range b.status.Approvals {
 		v.Approvers = append(v.Approvers, ap.By)

@@ -183,6 +183,12 @@ type BroadcastProgress struct {
 	Resent int `json:"resent"`
 }
 
+// CountsText says how the notice stands, each outcome apart:
+// "accepted 7/7, bounced 2".
+func (p BroadcastProgress) CountsText() string {
+	return deliveryText(p.Sent, p.Total, p.Bounced, p.Dropped, p.NoAddress+p.Invalid)
+}
+
 // Unreachable counts the people the notice could not reach.
 func (p BroadcastProgress) Unreachable() int {
 	return p.NoAddress + p.Invalid + p.Bounced + p.Dropped

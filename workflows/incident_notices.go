@@ -135,6 +135,7 @@ func (n *noticeSet) apply(p NoticeProgress) {
 		}
 		b := p.Broadcast
 		r.State, r.Sent, r.Total, r.Approvals, r.Quorum, r.UpdatedAt = b.State, b.Sent, b.Total, b.Approvals, b.Quorum, p.At
+		r.Bounced, r.Dropped, r.NotSent = b.Bounced, b.Dropped, b.NotSent
 	case p.Demand != nil:
 		r := n.demand(p.WorkflowID)
 		if r == nil {
@@ -514,7 +515,7 @@ func (n *noticeSet) views() []slackui.NoticeView {
 		if r.State == BroadcastAwaitingApproval {
 			state = fmt.Sprintf("%s (%d of %d)", r.State, r.Approvals, r.Quorum)
 		}
-		out = append(out, slackui.NoticeView{WorkflowID: r.WorkflowID, Label: label, State: state, Sent: r.Sent, Total: r.Total})
+		out = append(out, slackui.NoticeView{WorkflowID: r.WorkflowID, Label: label, State: state, Sent: r.Sent, Total: r.Total, Counts: r.CountsText()})
 	}
 	for _, d := range n.carry.Demands {
 		out = append(out, slackui.NoticeView{WorkflowID: d.WorkflowID, Label: "Letter " + d.DemandID, State: string(d.State)})
@@ -527,11 +528,11 @@ func (n *noticeSet) details(b *strings.Builder) {
 	if len(n.carry.Broadcasts) == 0 && len(n.carry.Demands) == 0 {
 		return
 	}
-	b.WriteString("| notice or letter | state | sent |\n|---|---|---|\n")
+	b.WriteString("| notice or letter | state | recipients |\n|---|---|---|\n")
 	for _, v := range n.views() {
 		sent := "—"
-		if v.Total > 0 {
-			sent = fmt.Sprintf("%d / %d", v.Sent, v.Total)
+		if v.Counts != "" {
+			sent = v.Counts
 		}
 		fmt.Fprintf(b, "| %s | %s | %s |\n", v.Label, v.State, sent)
 	}
@@ -611,7 +612,8 @@ func (r *noticeReporter) report(ctx workflow.Context, key string, p NoticeProgre
 func (b *broadcast) tellIncident(ctx workflow.Context, key string) {
 	p := b.status.Progress
 	b.parent.report(ctx, key, NoticeProgress{
-		Broadcast: &BroadcastProgressRef{State: b.status.State, Sent: p.Sent, Total: p.Total, Approvals: len(b.status.Approvals), Quorum: b.status.Quorum},
+		Broadcast: &BroadcastProgressRef{State: b.status.State, Sent: p.Sent, Total: p.Total, Approvals: len(b.status.Approvals), Quorum: b.status.Quorum,
+			Bounced: p.Bounced, Dropped: p.Dropped, NotSent: p.NoAddress + p.Invalid},
 	}, b.status.State.Final(), len(b.running) == 0)
 }
 

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
@@ -115,6 +116,11 @@ type BroadcastRef struct {
 	Total     int            `json:"total"`
 	Approvals int            `json:"approvals"`
 	Quorum    int            `json:"quorum"`
+	// Bounced, Dropped and NotSent (no usable address) are the people the
+	// notice did not reach, apart from Sent (accepted by the provider).
+	Bounced int `json:"bounced,omitempty"`
+	Dropped int `json:"dropped,omitempty"`
+	NotSent int `json:"not_sent,omitempty"`
 	// UpdatedAt is when the Broadcast last reported.
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	// StartError says why the child could not be started.
@@ -155,6 +161,35 @@ type BroadcastProgressRef struct {
 	Total     int            `json:"total"`
 	Approvals int            `json:"approvals"`
 	Quorum    int            `json:"quorum"`
+	Bounced   int            `json:"bounced,omitempty"`
+	Dropped   int            `json:"dropped,omitempty"`
+	NotSent   int            `json:"not_sent,omitempty"`
+}
+
+// CountsText says how the notice stands, each outcome apart (see
+// deliveryText).
+func (r BroadcastRef) CountsText() string {
+	return deliveryText(r.Sent, r.Total, r.Bounced, r.Dropped, r.NotSent)
+}
+
+// deliveryText says how a notice's sends stand, each outcome apart, never
+// "sent 7/7" when 2 of them bounced: "accepted 7/7, bounced 2", with the
+// people without a usable address ("no address 3") and the provider's
+// drops when there are any.
+func deliveryText(accepted, total, bounced, dropped, notSent int) string {
+	if total == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("accepted %d/%d", accepted, total)
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{bounced, "bounced"}, {dropped, "dropped"}, {notSent, "no address"}} {
+		if c.n > 0 {
+			s += fmt.Sprintf(", %s %d", c.what, c.n)
+		}
+	}
+	return s
 }
 
 // DemandProgressRef is a BrokerDemand's progress report.

@@ -26,6 +26,9 @@ type BroadcastView struct {
 	TestSentTo  int
 	Sent        int
 	Undelivered int // no address, invalid, bounced or dropped
+	// Counts says how the sends stand, each outcome apart ("accepted
+	// 7/7, bounced 2").
+	Counts string
 }
 
 // BroadcastBlocks renders a broadcast's message, updated in place, with
@@ -49,7 +52,7 @@ func BroadcastBlocks(v BroadcastView) (fallback string, blocks []slack.Block) {
 			short(v.Fingerprint, 16), v.Total, short(v.ListSHA256, 12), v.TestSentTo, len(v.Approvers), v.Quorum, who(v.Approvers))), nil, nil))
 	}
 	if v.State == "sending" || v.State == "paused" || v.Sent > 0 {
-		blocks = append(blocks, slack.NewSectionBlock(md(fmt.Sprintf("*Sent:* %d / %d   *Not deliverable:* %d", v.Sent, v.Total, v.Undelivered)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(md(fmt.Sprintf("*Recipients:* %s", v.Counts)), nil, nil))
 	}
 	var buttons []slack.BlockElement
 	val := func(item string) string { return ButtonValue{WorkflowID: v.WorkflowID, Item: item}.Encode() }

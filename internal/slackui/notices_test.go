@@ -2,6 +2,7 @@ package slackui_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,7 +15,8 @@ import (
 func TestIncidentBlocks_ListNoticesAndLetters(t *testing.T) {
 	v := slackui.IncidentView{IncidentID: "INC-1", Title: "t", Phase: "monitoring"}
 	for k := range slackui.MaxListed + 2 {
-		v.Notices = append(v.Notices, slackui.NoticeView{WorkflowID: "INC-1/broadcast/x", Label: "Daily report", State: "done", Sent: k, Total: 100})
+		v.Notices = append(v.Notices, slackui.NoticeView{WorkflowID: "INC-1/broadcast/x", Label: "Daily report", State: "done", Sent: k, Total: 100,
+			Counts: fmt.Sprintf("accepted %d/100, bounced 2", k)})
 	}
 	v.Notices = append(v.Notices, slackui.NoticeView{WorkflowID: "INC-1/broker/B001", Label: "Letter B001", State: "awaiting_mailing"})
 	_, blocks := slackui.IncidentBlocks(v)
@@ -23,7 +25,7 @@ func TestIncidentBlocks_ListNoticesAndLetters(t *testing.T) {
 	s := string(js)
 	require.Contains(t, s, "*Notices and letters*")
 	require.Contains(t, s, `…3 earlier`)
-	require.Contains(t, s, `• Daily report — done (sent 11/100)`)
+	require.Contains(t, s, `• Daily report — done (accepted 11/100, bounced 2)`)
 	require.Contains(t, s, `• Letter B001 — awaiting_mailing`)
-	require.NotContains(t, s, `awaiting_mailing (sent`)
+	require.NotContains(t, s, `awaiting_mailing (`)
 }

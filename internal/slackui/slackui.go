@@ -139,8 +139,11 @@ type NoticeView struct {
 	// Label is e.g. "Notice 1 (ja)", "Daily report day 3", "Letter B001".
 	Label string
 	State string
-	// Sent and Total count a broadcast's notices (Total 0: a letter).
+	// Sent and Total count a broadcast's notices (Total 0: a letter);
+	// Counts says how they stand, each outcome apart ("accepted 7/7,
+	// bounced 2").
 	Sent, Total int
+	Counts      string
 }
 
 // RecallView is the recall counts with their day-over-day deltas.
@@ -248,8 +251,8 @@ func IncidentBlocks(v IncidentView) (fallback string, blocks []slack.Block) {
 		var steps []slack.BlockElement
 		for _, n := range v.Notices[start:] {
 			fmt.Fprintf(&b, "\n• %s — %s", n.Label, n.State)
-			if n.Total > 0 {
-				fmt.Fprintf(&b, " (sent %d/%d)", n.Sent, n.Total)
+			if n.Counts != "" {
+				fmt.Fprintf(&b, " (%s)", n.Counts)
 			}
 			if btn := demandStep(DemandView{IncidentID: v.IncidentID, DemandID: demandID(n.WorkflowID), WorkflowID: n.WorkflowID, State: n.State}, true); btn != nil {
 				steps = append(steps, btn)
