@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/time/rate"
 
+	"github.com/breachflow/breachflow/internal/approvals"
 	"github.com/breachflow/breachflow/internal/contentscan"
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/runbooks"
@@ -469,6 +470,13 @@ func approverPreface(broadcastID string, c NoticeContent, r listReach) string {
 	fmt.Fprintf(&b, "お知らせ番号 / Notice: %s\n", broadcastID)
 	b.WriteString("――――――――――――――――――――――――――――――\n\n")
 	return b.String()
+}
+
+// ApproverKeys returns the approver registry (BREACHFLOW_APPROVER_KEYS),
+// which the Broadcast records when it prepares a notice: with it, only
+// signed approvals of registered people count towards the quorum.
+func (n *Notices) ApproverKeys(_ context.Context) (approvals.Registry, error) {
+	return n.Config.Approvers, nil
 }
 
 // checkContent re-checks, before anything is sent, that the content is

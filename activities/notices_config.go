@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/breachflow/breachflow/internal/approvals"
 	"github.com/breachflow/breachflow/internal/contentscan"
 	"github.com/breachflow/breachflow/internal/letters"
 	"github.com/breachflow/breachflow/internal/redact"
@@ -39,6 +40,9 @@ type NoticeConfig struct {
 	// SendGridRPS bounds mail-send requests per second per worker
 	// (BREACHFLOW_SENDGRID_RPS; 0 = unbounded).
 	SendGridRPS float64
+	// Approvers is the approver registry (BREACHFLOW_APPROVER_KEYS): with
+	// it, a notice's approvals count only signed by registered people.
+	Approvers approvals.Registry
 }
 
 // LoadNoticeConfig reads the NoticeConfig through getenv (os.Getenv in
@@ -75,6 +79,9 @@ func LoadNoticeConfig(getenv func(string) string) (NoticeConfig, error) {
 	rps := get("BREACHFLOW_SENDGRID_RPS", "10")
 	if c.SendGridRPS, err = strconv.ParseFloat(rps, 64); err != nil || c.SendGridRPS < 0 {
 		return NoticeConfig{}, fmt.Errorf("BREACHFLOW_SENDGRID_RPS=%q: want a number of requests per second, 0 for no bound", rps)
+	}
+	if c.Approvers, err = approvals.ParseRegistry(get("BREACHFLOW_APPROVER_KEYS", "")); err != nil {
+		return NoticeConfig{}, fmt.Errorf("BREACHFLOW_APPROVER_KEYS: %w", err)
 	}
 	return c, nil
 }

@@ -39,6 +39,8 @@ commands:
   search-attributes                             print the dev-server flags for our search attributes
   codec-server                                  serve payload decryption to the Temporal UI
   codec-key                                     print a new payload-encryption key
+  approver-key ID [--out FILE]                  make an approver's signing key (the file is theirs alone)
+                                                and print its BREACHFLOW_APPROVER_KEYS entry
 
 human steps (each one a Temporal Update, refused with the workflow's reason and
 exit status 1; --by WHO, default cli:$USER, is recorded; --json prints the result;
@@ -88,6 +90,7 @@ func run(ctx context.Context, args []string) int {
 		"search-attributes": cmdSearchAttributes,
 		"codec-server":      cmdCodecServer,
 		"codec-key":         cmdCodecKey,
+		"approver-key":      cmdApproverKey,
 	}
 	for _, n := range stepNouns {
 		cmds[n.name] = stepCommand(n)

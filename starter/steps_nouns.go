@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/approvals"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/incidents"
 	"github.com/breachflow/breachflow/internal/letters"
@@ -448,11 +450,12 @@ var broadcastNoun = noun{name: "broadcast", about: "the notice to everyone affec
 		},
 	},
 	{
-		name: "approve", args: []string{argIncident, argBroadcast}, update: true, flags: "--fingerprint FP",
-		about: "approve the notice you checked in the test send: FP is its X-Breachflow-Fingerprint (at least 12 characters); a changed notice or list voids approvals (approve_broadcast)",
+		name: "approve", args: []string{argIncident, argBroadcast}, update: true, flags: "--fingerprint FP [--key FILE]",
+		about: "approve the notice you checked in the test send: FP is its X-Breachflow-Fingerprint (at least 12 characters); a changed notice or list voids approvals; with registered approver keys, sign with your own (--key, or $BREACHFLOW_APPROVER_KEY_FILE): it names you (approve_broadcast)",
 		define: func(fs *flag.FlagSet) func(*session, []string) (step, error) {
 			fp := fs.String("fingerprint", "", "the fingerprint of the notice you checked (the test send's X-Breachflow-Fingerprint header)")
-			return func(_ *session, a []string) (step, error) {
+			keyFile := fs.String("key", os.Getenv("BREACHFLOW_APPROVER_KEY_FILE"), "your approver key file (starter approver-key); the approval is signed with it and recorded under its ID")
+			return func(s *session, a []string) (step, error) {
 				n, err := broadcastN(a[1])
 				if err != nil {
 					return nil, err
@@ -463,6 +466,21 @@ var broadcastNoun = noun{name: "broadcast", about: "the notice to everyone affec
 				}
 				if len(want) < fingerprintPrefix || !hexRE.MatchString(want) {
 					return nil, fmt.Errorf("--fingerprint %q: want at least %d hexadecimal characters of the test send's X-Breachflow-Fingerprint", *fp, fingerprintPrefix)
+				}
+				var key *approvals.Key
+				if *keyFile != "" {
+					b, err := os.ReadFile(*keyFile)
+					if err != nil {
+						return nil, fmt.Errorf("--key: %w", err)
+					}
+					k, err := approvals.ParseKey(string(b))
+					if err != nil {
+						return nil, fmt.Errorf("--key %s: %w", *keyFile, err)
+					}
+					if s.by != defaultBy() && s.by != k.ID {
+						return nil, fmt.Errorf("--by %s: the approval is signed with the key of %s and recorded as theirs; leave --by out", s.by, k.ID)
+					}
+					s.by, key = k.ID, &k
 				}
 				return func(ctx context.Context, s *session) error {
 					wid := workflows.BroadcastWorkflowID(a[0], n)
@@ -480,8 +498,11 @@ var broadcastNoun = noun{name: "broadcast", about: "the notice to everyone affec
 					case st.State == workflows.BroadcastAwaitingApproval && len(want) < len(st.Fingerprint):
 						return &incidents.Refused{Reason: fmt.Sprintf("the notice is now %s, not %s: check the latest test send and approve that", shortFP(st.Fingerprint), want)}
 					}
-					return update(ctx, s, wid, workflows.UpdateApproveBroadcast,
-						workflows.ApproveBroadcast{Fingerprint: full, By: s.by}, printBroadcastBrief)
+					ab := workflows.ApproveBroadcast{Fingerprint: full, By: s.by}
+					if key != nil {
+						ab.KeyID, ab.Signature = key.ID, key.Sign(wid, full, key.ID)
+					}
+					return update(ctx, s, wid, workflows.UpdateApproveBroadcast, ab, printBroadcastBrief)
 				}, nil
 			}
 		},

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/approvals"
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/internal/slackui"
 )
@@ -76,6 +77,8 @@ type broadcast struct {
 	// outcomes: 0 not asked yet, 1 old histories, 2 outcomes shown apart
 	// (versionOutcomes).
 	outcomes int
+	// keys is the approver registry (versionVerifiedApprovals).
+	keys approvals.Registry
 }
 
 type runningChunk struct {
@@ -86,7 +89,7 @@ type runningChunk struct {
 func newBroadcast(ctx workflow.Context, in BroadcastInput) *broadcast {
 	b := &broadcast{in: in}
 	if c := in.Carry; c != nil {
-		b.status, b.content, b.next, b.pending, b.slackRef, b.bounced = c.Status, c.Content, c.Next, c.Pending, c.Slack, c.Bounced
+		b.status, b.content, b.next, b.pending, b.slackRef, b.bounced, b.keys = c.Status, c.Content, c.Next, c.Pending, c.Slack, c.Bounced, c.Keys
 		b.status.Runs++
 		b.in.Carry = nil
 		return b
@@ -217,6 +220,15 @@ func (b *broadcast) prepare(ctx workflow.Context) {
 	b.content = &c
 	b.status.Fingerprint, b.status.Subject = c.Fingerprint, c.Subject
 	b.noteRevisionResult(c.Fingerprint)
+	if workflow.GetVersion(ctx, versionVerifiedApprovals, workflow.DefaultVersion, 1) >= 1 {
+		// Who may approve, as the organisation registers them now.
+		var keys approvals.Registry
+		if err := workflow.ExecuteActivity(actx, noticeActs.ApproverKeys).Get(ctx, &keys); err != nil {
+			b.refuse(ctx, "the approver registry could not be read: "+failureText(err))
+			return
+		}
+		b.keys = keys
+	}
 
 	tctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue: b.mailQueue(ctx), StartToCloseTimeout: time.Minute, Summary: "test send to the approvers",
@@ -546,7 +558,7 @@ func (b *broadcast) continueAsNew(ctx workflow.Context) error {
 	b.flushSlack(ctx)
 	b.drainDeliveries(ctx)
 	next := b.in
-	next.Carry = &BroadcastCarry{Status: b.status, Content: b.content, Next: b.next, Pending: b.pending, Slack: b.slackRef, Bounced: b.bounced}
+	next.Carry = &BroadcastCarry{Status: b.status, Content: b.content, Next: b.next, Pending: b.pending, Slack: b.slackRef, Bounced: b.bounced, Keys: b.keys}
 	return workflow.NewContinueAsNewError(ctx, Broadcast, next)
 }
 
@@ -606,6 +618,11 @@ func (b *broadcast) slackLoop(ctx workflow.Context) {
 		b.slackBusy = false
 	}
 }
+
+// versionVerifiedApprovals: the Broadcast reads the approver registry when
+// it prepares a notice, and counts only signed approvals of registered
+// people when there is one.
+const versionVerifiedApprovals = "verified-approvals"
 
 // versionOutcomes: the Broadcast reports and shows bounces, drops and
 // people without an address apart from the sends the provider accepted,
@@ -691,16 +708,42 @@ func (b *broadcast) validateApprove(ab ApproveBroadcast) error {
 		return fmt.Errorf("this approval is for notice %s, but the notice is now %s: check the new test send and approve that",
 			short(ab.Fingerprint), short(b.status.Fingerprint))
 	}
+	id, err := b.verify(ab)
+	if err != nil {
+		return err
+	}
 	for _, ap := range b.status.Approvals {
-		if ap.By == ab.By {
-			return fmt.Errorf("%s has already approved this notice (%d of %d approvals): approvers must be distinct", ab.By, len(b.status.Approvals), b.status.Quorum)
+		if ap.By == ab.By || (id != "" && ap.Identity == id) {
+			return fmt.Errorf("%s has already approved this notice (%d of %d approvals): approvers must be distinct people", ab.By, len(b.status.Approvals), b.status.Quorum)
 		}
 	}
 	return nil
 }
 
+// verify checks an approval's signature against the approver registry and
+// returns the verified identity; "" when no keys are registered (approvals
+// are then taken at their word: the sandbox and development only).
+func (b *broadcast) verify(ab ApproveBroadcast) (string, error) {
+	if b.keys.Empty() {
+		return "", nil
+	}
+	if ab.KeyID == "" || ab.Signature == "" {
+		return "", errors.New("approvals of this notice must be signed by a registered approver: " +
+			"use the Slack button, or `starter broadcast approve … --key FILE` with your own approver key")
+	}
+	id := ab.By
+	if ab.KeyID == approvals.SlackKeyID {
+		id = approvals.SlackIdentity(ab.By)
+	}
+	if err := b.keys.Verify(ab.KeyID, b.status.BroadcastID, ab.Fingerprint, id, ab.Signature); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
 func (b *broadcast) approve(ctx workflow.Context, ab ApproveBroadcast) (BroadcastStatus, error) {
-	b.status.Approvals = append(b.status.Approvals, Approval{Fingerprint: ab.Fingerprint, By: ab.By, At: b.now(ctx)})
+	id, _ := b.verify(ab) // validated
+	b.status.Approvals = append(b.status.Approvals, Approval{Fingerprint: ab.Fingerprint, By: ab.By, At: b.now(ctx), Identity: id})
 	if len(b.status.Approvals) >= b.status.Quorum {
 		b.status.SendStartedAt = b.now(ctx)
 		b.setState(ctx, BroadcastSending, "")

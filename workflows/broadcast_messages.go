@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/approvals"
 	"github.com/breachflow/breachflow/internal/contentscan"
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/runbooks"
@@ -111,6 +112,10 @@ type Approval struct {
 	Fingerprint string    `json:"fingerprint"`
 	By          string    `json:"by"`
 	At          time.Time `json:"at"`
+	// Identity is the verified person (an approver key's ID, or
+	// "slack:U…" attested by the front door); empty when approvals are
+	// not verified (no approver keys registered).
+	Identity string `json:"identity,omitempty"`
 	// VoidedAt and VoidedBy say when and by whose revision it stopped
 	// counting.
 	VoidedAt time.Time `json:"voided_at,omitzero"`
@@ -263,6 +268,8 @@ type BroadcastCarry struct {
 	// Bounced is a bitmap of recipient indexes that bounced or were
 	// dropped, so a repeated event counts once.
 	Bounced []byte `json:"bounced,omitempty"`
+	// Keys is the approver registry read at the last preparation.
+	Keys approvals.Registry `json:"keys,omitzero"`
 }
 
 // Range is [Start, End) of recipient indexes.

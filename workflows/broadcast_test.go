@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/approvals"
 	"github.com/breachflow/breachflow/internal/contentscan"
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/runbooks"
@@ -68,6 +69,9 @@ type fakeNotices struct {
 	// gate, when set, decides per chunk whether it sends (true) or stops
 	// before its first request (false); it may block.
 	gate func(c activities.SendChunk) bool
+	// keys is the approver registry the worker is configured with (none:
+	// approvals are not verified).
+	keys approvals.Registry
 }
 
 func newFakeNotices() *fakeNotices { return &fakeNotices{sends: map[int]int{}} }
@@ -93,6 +97,11 @@ func (f *fakeNotices) register(env *testsuite.TestWorkflowEnvironment) {
 			return activities.TestSendResult{Approvers: 3, Roles: in.Roles, MessageID: fmt.Sprintf("test-%d", f.testSends)}, nil
 		})
 	env.OnActivity(notices.SendNotices, mock.Anything, mock.Anything).Return(f.send)
+	env.OnActivity(notices.ApproverKeys, mock.Anything).Return(func(context.Context) (approvals.Registry, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.keys, nil
+	})
 }
 
 func (f *fakeNotices) send(_ context.Context, c activities.SendChunk) (activities.ChunkProgress, error) {

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/approvals"
 	"github.com/breachflow/breachflow/internal/letters"
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/internal/reports"
@@ -88,6 +89,7 @@ func newNoticeRig(t *testing.T) *noticeRig {
 			return activities.TestSendResult{Approvers: 3, Roles: in.Roles, MessageID: "test-" + in.BroadcastID}, nil
 		}).Maybe()
 	env.OnActivity(notices.SendNotices, mock.Anything, mock.Anything).Return(r.fake.send).Maybe()
+	env.OnActivity(notices.ApproverKeys, mock.Anything).Return(approvals.Registry{}, nil).Maybe()
 	env.OnActivity(letterActs.RenderBrokerLetter, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BrokerLetterRequest) (activities.BrokerLetter, error) {
 			r.mu.Lock()

@@ -371,10 +371,17 @@ type CloseRecipient struct {
 	Reason string `json:"reason"`
 }
 
-// ApproveBroadcast is the UpdateApproveBroadcast payload.
+// ApproveBroadcast is the UpdateApproveBroadcast payload. Where the
+// organisation registers approver keys (BREACHFLOW_APPROVER_KEYS), an
+// approval counts only signed (internal/approvals): KeyID is the signing
+// key's ID (the approver's own, which must equal By; or "slack", the front
+// door's, for an approval made in Slack by the user By) and Signature its
+// signature of the broadcast, the fingerprint and the approver.
 type ApproveBroadcast struct {
 	Fingerprint string `json:"fingerprint"`
 	By          string `json:"by"`
+	KeyID       string `json:"key_id,omitempty"`
+	Signature   string `json:"signature,omitempty"`
 }
 
 // RecordFiling is the UpdateRecordFiling payload.

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/breachflow/breachflow/internal/approvals"
 	"github.com/breachflow/breachflow/internal/slackui"
 	"github.com/breachflow/breachflow/workflows"
 )
@@ -160,8 +161,12 @@ func (d *Dispatcher) blockActions(ctx context.Context, ic slack.InteractionCallb
 			d.later(t, "This button names no broadcast fingerprint; nothing was changed.")
 			return Ack{}
 		}
+		ab := workflows.ApproveBroadcast{Fingerprint: v.Item, By: user}
+		if k := d.cfg.ApprovalKey; k != nil {
+			ab.KeyID, ab.Signature = k.ID, k.Sign(v.WorkflowID, v.Item, approvals.SlackIdentity(user))
+		}
 		d.runLater(t, update{Need: roleApprover, WorkflowID: v.WorkflowID, Name: workflows.UpdateApproveBroadcast,
-			Arg: workflows.ApproveBroadcast{Fingerprint: v.Item, By: user}, UpdateID: updateID,
+			Arg: ab, UpdateID: updateID,
 			Done: fmt.Sprintf("Broadcast approved (fingerprint `%s`), recorded as yours.", truncate(v.Item, 16))})
 	case slackui.ActionPauseBroadcast:
 		// Any responder may halt a send: stopping must never wait for the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/slack-go/slack"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/breachflow/breachflow/internal/approvals"
 )
 
 // role is what a user needs to be allowed an action.
@@ -64,6 +67,20 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.Approvers, err = ParseAllowlist(getenv("BREACHFLOW_SLACK_APPROVERS")); err != nil {
 		return Config{}, fmt.Errorf("BREACHFLOW_SLACK_APPROVERS: %w", err)
+	}
+	if path := strings.TrimSpace(getenv("BREACHFLOW_SLACK_APPROVAL_KEY_FILE")); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("BREACHFLOW_SLACK_APPROVAL_KEY_FILE: %w", err)
+		}
+		k, err := approvals.ParseKey(string(b))
+		if err != nil {
+			return Config{}, fmt.Errorf("BREACHFLOW_SLACK_APPROVAL_KEY_FILE: %w", err)
+		}
+		if k.ID != approvals.SlackKeyID {
+			return Config{}, fmt.Errorf("BREACHFLOW_SLACK_APPROVAL_KEY_FILE: the front door's key must have the ID %q (starter approver-key %s), not %q", approvals.SlackKeyID, approvals.SlackKeyID, k.ID)
+		}
+		c.ApprovalKey = &k
 	}
 	return c, nil
 }

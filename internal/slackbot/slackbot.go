@@ -39,6 +39,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/breachflow/breachflow/internal/approvals"
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/runbooks"
 	"github.com/breachflow/breachflow/workflows"
@@ -84,7 +85,12 @@ type Config struct {
 	// Sandbox makes an empty allowlist allow everyone (demos); otherwise
 	// an empty allowlist allows nobody.
 	Sandbox bool
-	Logger  *slog.Logger
+	// ApprovalKey, the front door's approver key (ID "slack",
+	// BREACHFLOW_SLACK_APPROVAL_KEY_FILE), signs the approvals made in
+	// Slack once Slack's signature and the approver allowlist are checked,
+	// so the Broadcast can tell them from a forged update.
+	ApprovalKey *approvals.Key
+	Logger      *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Location is the time zone of the date and time pickers (Asia/Tokyo,
