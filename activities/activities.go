@@ -17,6 +17,7 @@ import (
 
 	"github.com/breachflow/breachflow/internal/linktoken"
 	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/runbooks"
 )
 
 // Application error types returned by activities.
@@ -45,7 +46,10 @@ type Activities struct {
 	Links     *linktoken.Signer
 	PublicURL string // base URL of `starter serve`, for links and webhooks
 	Sender    FromAddress
-	Logger    *slog.Logger
+	// Org names the organisation and its inquiry desk in every request
+	// (BREACHFLOW_ORG_NAME, BREACHFLOW_CONTACT_PHONE, _HOURS, _EMAIL).
+	Org    runbooks.NoticeData
+	Logger *slog.Logger
 	// LinkTTL is how long confirmation links stay valid (default 60 days).
 	LinkTTL time.Duration
 	// Now is the clock (time.Now when nil).

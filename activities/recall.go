@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sendgrid/sendgrid-go/helpers/mail"
 	"go.temporal.io/sdk/activity"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/breachflow/breachflow/internal/linktoken"
 	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/runbooks"
 )
 
 // DeletionRequest asks one recipient, on one channel, to delete what they
@@ -23,9 +25,20 @@ type DeletionRequest struct {
 	RecallWorkflowID string             `json:"recall_workflow_id"`
 	List             recipients.ListRef `json:"list"`
 	Attempt          int                `json:"attempt"` // 1 = first request, 2+ = reminders
-	// What is a short, non-personal description of what to delete
-	// (e.g. the incident title), shown in the message.
-	What string `json:"what,omitempty"`
+	// Message is the runbook's words for what was received and what to
+	// delete; Sent what was sent, and when.
+	Message runbooks.RecallMessage `json:"message"`
+	Sent    SentMessage            `json:"sent,omitzero"`
+}
+
+// SentMessage is the message sent by mistake, as the incident's facts
+// describe it (no personal data): its subject, when it went out, what it
+// held, and the zone the date is written in.
+type SentMessage struct {
+	Subject  string    `json:"subject,omitempty"`
+	At       time.Time `json:"at,omitzero"`
+	What     string    `json:"what,omitempty"`
+	TimeZone string    `json:"time_zone,omitempty"`
 }
 
 // SendResult says what a provider accepted.
@@ -61,7 +74,7 @@ func (a *Activities) EmailDeletionRequest(ctx context.Context, in DeletionReques
 		return SendResult{}, fmt.Errorf("sign confirmation link: %w", err)
 	}
 	link := a.PublicURL + "/confirm/" + token
-	subject, text, html := deletionRequestEmail(in, r.Name, link)
+	subject, text, html := deletionRequestEmail(a.org(), in, r.Name, link)
 
 	m := mail.NewV3Mail()
 	m.SetFrom(a.from())
@@ -103,41 +116,23 @@ func (a *Activities) recipient(ctx context.Context, ref recipients.ListRef, id s
 	return r, nil
 }
 
+// org is the organisation as its requests name it: the configured name
+// and desk (BREACHFLOW_ORG_NAME, BREACHFLOW_CONTACT_*), else the sender's
+// name.
+func (a *Activities) org() runbooks.NoticeData {
+	o := a.Org
+	if strings.TrimSpace(o.Organization) == "" {
+		o.Organization = a.Sender.Name
+	}
+	return o
+}
+
 // FromAddress is the sender of our e-mails.
 type FromAddress struct{ Name, Email string }
 
 // from returns the sender as a SendGrid address.
 func (a *Activities) from() *mail.Email {
 	return mail.NewEmail(a.Sender.Name, a.Sender.Email)
-}
-
-func deletionRequestEmail(in DeletionRequest, name, link string) (subject, text, html string) {
-	what := in.What
-	if what == "" {
-		what = "誤って送信されたメールおよび添付ファイル / the e-mail and attachment sent to you by mistake"
-	}
-	prefix := ""
-	if in.Attempt > 1 {
-		prefix = "【再送】"
-	}
-	subject = prefix + "【重要】誤送信メールの削除のお願い / Please delete an e-mail sent to you by mistake"
-	greet := "お客様"
-	if name != "" {
-		greet = name + " 様"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\n", greet)
-	b.WriteString("先日、当方の誤りにより、お客様宛てではない情報をお送りしてしまいました。深くお詫び申し上げます。\n")
-	fmt.Fprintf(&b, "対象: %s\n\n", what)
-	b.WriteString("大変お手数ですが、当該メールと添付ファイルを削除（ゴミ箱からも削除）していただき、下記のリンクから削除の完了をお知らせください。\n\n")
-	fmt.Fprintf(&b, "%s\n\n", link)
-	b.WriteString("We sent you, by mistake, information that was not meant for you. We sincerely apologise.\n")
-	b.WriteString("Please delete the e-mail and its attachment (also from the trash), then tell us it is done with the link above.\n\n")
-	fmt.Fprintf(&b, "Reference / 受付番号: %s\n", in.RecipientID)
-	text = b.String()
-	html = "<p>" + strings.ReplaceAll(htmlEscape(strings.ReplaceAll(text, link, "\x00")), "\n", "<br>\n") + "</p>"
-	html = strings.Replace(html, "\x00", `<a href="`+htmlEscape(link)+`">`+htmlEscape(link)+`</a>`, 1)
-	return subject, text, html
 }
 
 func htmlEscape(s string) string {

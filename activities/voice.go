@@ -150,8 +150,7 @@ func (a *Activities) SMSDeletionRequest(ctx context.Context, in DeletionRequest)
 	if err != nil {
 		return SendResult{}, fmt.Errorf("sign SMS status token: %w", err)
 	}
-	body := "【重要】誤ってお送りしたメールの削除のお願い。削除後こちらからお知らせください / Please delete the e-mail we sent you by mistake, then confirm: " +
-		a.PublicURL + "/confirm/" + tok
+	body := deletionRequestSMS(a.org(), in, a.PublicURL+"/confirm/"+tok)
 	p := (&openapi.CreateMessageParams{}).SetTo(r.Phone).SetFrom(a.Twilio.From).SetBody(body).
 		SetStatusCallback(a.PublicURL + "/webhooks/twilio/sms/status?t=" + url.QueryEscape(vtok))
 	msg, err := a.Twilio.api(ctx).CreateMessage(p)

@@ -72,6 +72,7 @@ func NewSet(cfg config.Config, nc NoticeConfig, lists *recipients.Store, c Tempo
 	if err != nil {
 		return nil, err
 	}
+	core.Org = nc.Org
 	var limiter *rate.Limiter
 	if nc.SendGridRPS > 0 {
 		limiter = rate.NewLimiter(rate.Limit(nc.SendGridRPS), 1)

@@ -123,6 +123,32 @@ type RecallPhase struct {
 	Concurrency int `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
 	// Unreachable is the human task opened when a recipient cannot be reached.
 	Unreachable HumanTask `yaml:"unreachable" json:"unreachable"`
+	// Message is what the deletion request says the recipient received
+	// and asks them to delete, in the words of this kind of incident;
+	// nil: the generic words (DefaultRecallMessage).
+	Message *RecallMessage `yaml:"message,omitempty" json:"message,omitempty"`
+}
+
+// RecallMessage is the incident-specific part of a deletion request:
+// Received completes "we sent you, by mistake, …" and Delete "please
+// delete …"; both in Japanese and English, without personal data.
+type RecallMessage struct {
+	Received Localized `yaml:"received" json:"received"`
+	Delete   Localized `yaml:"delete" json:"delete"`
+}
+
+// DefaultRecallMessage is what a request says when the runbook does not.
+var DefaultRecallMessage = RecallMessage{
+	Received: Localized{Ja: "個人情報を含むメール", En: "an e-mail containing personal data"},
+	Delete:   Localized{Ja: "そのメールと添付ファイル（ごみ箱からも）", En: "that e-mail and any attachment (also from the trash)"},
+}
+
+// EffectiveMessage returns Message, or DefaultRecallMessage.
+func (r RecallPhase) EffectiveMessage() RecallMessage {
+	if r.Message == nil {
+		return DefaultRecallMessage
+	}
+	return *r.Message
 }
 
 // Limits and defaults of RecallPhase.Concurrency.

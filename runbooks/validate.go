@@ -415,6 +415,11 @@ func (v *validator) recall(p string, r *RecallPhase) {
 		v.errorf(p+".concurrency", fmt.Sprintf("use 1 to %d, or leave it out for %d", MaxConcurrency, DefaultConcurrency), "%d is out of range", r.Concurrency)
 	}
 
+	if r.Message != nil {
+		v.text(p+".message.received", r.Message.Received)
+		v.text(p+".message.delete", r.Message.Delete)
+	}
+
 	up := p + ".unreachable"
 	v.text(up+".title", r.Unreachable.Title)
 	v.role(up+".owner", r.Unreachable.Owner)

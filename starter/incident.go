@@ -27,7 +27,9 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 	list := fs.String("recipients", "", "CSV/XLSX list of the wrong recipients (recall)")
 	affected := fs.String("affected", "", "CSV/XLSX list, or a stored list's sha256:REF, of everyone whose data leaked (the notice's default list)")
 	title := fs.String("title", "", "incident title (no personal data)")
-	what := fs.String("what", "", "what leaked (no personal data)")
+	what := fs.String("what", "", "what leaked (no personal data): the deletion requests say the mail contained it")
+	sentSubject := fs.String("sent-subject", "", "the subject of the message sent by mistake, which the deletion requests name (no personal data)")
+	sentAt := fs.String("sent-at", "", "when the message was sent by mistake, RFC 3339; the deletion requests give its date")
 	persons := fs.Int("persons", 0, "number of people whose data leaked (default: the --affected list's count, else the --recipients list's)")
 	aware := fs.String("aware-at", "", "when the organisation became aware, RFC 3339 (default: now)")
 	unauthorized := fs.Bool("unauthorized", false, "the leak may have been done with an unauthorized purpose")
@@ -75,11 +77,21 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 				*aware, now.In(awareAt.Location()).Format(time.RFC3339))}
 		}
 	}
+	var sent time.Time
+	if *sentAt != "" {
+		if sent, err = time.Parse(time.RFC3339, *sentAt); err != nil {
+			return exitError{2, fmt.Sprintf("starter start: --sent-at %q: want RFC 3339, e.g. 2026-11-12T10:30:00+09:00", *sentAt)}
+		}
+		if sent.After(time.Now().Add(time.Minute)) {
+			return exitError{2, fmt.Sprintf("starter start: --sent-at %s is in the future: give when the message went out", *sentAt)}
+		}
+	}
 	d := incidents.Declaration{
 		IncidentID: *id, Runbook: snap, DeclaredBy: *by,
 		Facts: workflows.Facts{
 			Title: *title, WhatLeaked: *what, Persons: *persons, AwareAt: awareAt,
 			Unauthorized: *unauthorized, SensitiveOrFinancial: *sensitive, Jurisdictions: jurisdictions,
+			SentSubject: strings.TrimSpace(*sentSubject), SentAt: sent,
 		},
 	}
 	if *list != "" {

@@ -19,7 +19,7 @@ const usageHead = `usage: starter <command> [flags]
 
 commands:
   start --runbook NAME|FILE --title TEXT [--recipients FILE] [--affected FILE]
-        [--aware-at TIME] [--what TEXT] [--persons N] [--sensitive] [--unauthorized]
+        [--aware-at TIME] [--what TEXT] [--sent-subject TEXT] [--sent-at TIME] [--persons N] [--sensitive] [--unauthorized]
         [--jurisdictions A,B]                   declare an incident (wrong recipients to recall,
                                                 everyone affected to notify; all flags: starter start -h)
   status INCIDENT_ID [--json]                   show an incident: recall, facts, obligations, tasks, broadcasts, broker demands

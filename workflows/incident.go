@@ -341,6 +341,7 @@ func (i *incident) startRecall(ctx workflow.Context, idx int) {
 		IncidentID: i.in.IncidentID, RecipientID: rid, Index: idx,
 		List: *i.in.WrongRecipients, Policy: *i.in.Runbook.Runbook.Phases.Recall,
 		ParentWorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		Sent:             i.sentMessage(),
 	})
 	i.pendingStarts++
 	workflow.Go(ctx, func(ctx workflow.Context) {
@@ -359,6 +360,13 @@ func (i *incident) startRecall(ctx workflow.Context, idx int) {
 			}
 		}
 	})
+}
+
+// sentMessage is what the deletion requests say was sent by mistake: the
+// facts as they are now, in the zone people read times in.
+func (i *incident) sentMessage() activities.SentMessage {
+	f := i.resp.facts()
+	return activities.SentMessage{Subject: f.SentSubject, At: f.SentAt, What: f.WhatLeaked, TimeZone: i.resp.zone()}
 }
 
 // retryStart tries a failed child start again after a pause, so no

@@ -61,6 +61,11 @@ func RecallWorkflowID(incidentID, recipientID string) string {
 type Facts struct {
 	Title        string    `json:"title"`
 	WhatLeaked   string    `json:"what_leaked"`
+	// SentSubject and SentAt are the subject and time of the message sent
+	// by mistake, which the deletion requests name ("the mail titled … we
+	// sent on 12 November"); empty and zero when unknown or not a mail.
+	SentSubject string    `json:"sent_subject,omitempty"`
+	SentAt      time.Time `json:"sent_at,omitzero"`
 	Persons      int       `json:"persons"`
 	AwareAt      time.Time `json:"aware_at"`
 	Unauthorized bool      `json:"unauthorized_purpose"`
@@ -206,6 +211,9 @@ type RecallInput struct {
 	List             recipients.ListRef   `json:"list"`
 	Policy           runbooks.RecallPhase `json:"policy"`
 	ParentWorkflowID string               `json:"parent_workflow_id"`
+	// Sent is what the requests say was sent by mistake, from the
+	// incident's facts when the Recall started.
+	Sent activities.SentMessage `json:"sent,omitzero"`
 }
 
 // RecallProgress is sent by a Recall to its Incident on every state change.

@@ -46,8 +46,8 @@ var (
 	pageAsk = page{
 		Title: "削除完了のご連絡 / Confirm deletion",
 		Paragraphs: []string{
-			"誤ってお送りしたメールと添付ファイルを削除（ゴミ箱からも削除）されましたら、下のボタンを押してください。",
-			"If you have deleted the e-mail and its attachment (also from the trash), please press the button below.",
+			"弊社からのお願いに記載のとおり、誤ってお送りしたメール（添付ファイルがある場合はそれも）をごみ箱からも削除されましたら、下のボタンを押してください。",
+			"When you have deleted what our request asked you to (the e-mail sent to you by mistake, with any attachment, also from the trash), please press the button below.",
 		},
 		Form: true,
 	}
