@@ -59,13 +59,13 @@ func RecallWorkflowID(incidentID, recipientID string) string {
 // Facts are what the responders know about the breach. They start the legal
 // clocks and choose the obligations.
 type Facts struct {
-	Title        string    `json:"title"`
-	WhatLeaked   string    `json:"what_leaked"`
+	Title      string `json:"title"`
+	WhatLeaked string `json:"what_leaked"`
 	// SentSubject and SentAt are the subject and time of the message sent
 	// by mistake, which the deletion requests name ("the mail titled … we
 	// sent on 12 November"); empty and zero when unknown or not a mail.
-	SentSubject string    `json:"sent_subject,omitempty"`
-	SentAt      time.Time `json:"sent_at,omitzero"`
+	SentSubject  string    `json:"sent_subject,omitempty"`
+	SentAt       time.Time `json:"sent_at,omitzero"`
 	Persons      int       `json:"persons"`
 	AwareAt      time.Time `json:"aware_at"`
 	Unauthorized bool      `json:"unauthorized_purpose"`

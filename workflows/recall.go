@@ -436,7 +436,7 @@ func (r *recall) send(ctx workflow.Context, ch runbooks.Channel, attempt int) (r
 		IncidentID: r.in.IncidentID, RecipientID: r.in.RecipientID,
 		RecallWorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		List:             r.in.List, Attempt: attempt,
-		Message:          r.in.Policy.EffectiveMessage(), Sent: r.in.Sent,
+		Message: r.in.Policy.EffectiveMessage(), Sent: r.in.Sent,
 	}
 	r.sending++
 	defer func() { r.sending-- }()
