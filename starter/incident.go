@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/internal/config"
+	"github.com/breachflow/breachflow/internal/contentscan"
 	"github.com/breachflow/breachflow/internal/incidents"
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/internal/temporalx"
@@ -114,6 +115,13 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 			// Everyone whose data leaked, rather than who received it.
 			d.Facts.Persons = ref.Count
 		}
+	}
+	// What a person typed goes into messages to people (the title into
+	// notices, what and the subject into every deletion request): it may
+	// quote nobody on the incident's lists.
+	typed := []contentscan.Part{{Name: "--title", Text: d.Facts.Title}, {Name: "--what", Text: d.Facts.WhatLeaked}, {Name: "--sent-subject", Text: d.Facts.SentSubject}}
+	if err := checkTyped(ctx, cfg, typed, d.WrongRecipients, d.Affected); err != nil {
+		return err
 	}
 	c, err := temporalx.Dial(cfg, logger)
 	if err != nil {

@@ -198,3 +198,52 @@ func openPeople(ctx context.Context, getenv func(string) string, v string) (func
 		return nil
 	}, nil
 }
+
+// checkTyped refuses free text a person typed (a title, what leaked, the
+// subject of the mis-sent mail) that breaks the notice rules or quotes
+// anyone on the given stored lists: it would reach every recipient. The
+// refusal names the flag, the line and column and the rule, never the data.
+func checkTyped(ctx context.Context, cfg config.Config, parts []contentscan.Part, lists ...*recipients.ListRef) error {
+	var findings []contentscan.Finding
+	var nonEmpty []contentscan.Part
+	for _, p := range parts {
+		if strings.TrimSpace(p.Text) == "" {
+			continue
+		}
+		nonEmpty = append(nonEmpty, p)
+		for _, f := range contentscan.ScanContent("", p.Text, "", nil, contentscan.Allowlist{}).Findings {
+			f.Part = p.Name
+			findings = append(findings, f)
+		}
+	}
+	if len(nonEmpty) == 0 {
+		return nil
+	}
+	idx := contentscan.IndexText(nonEmpty...)
+	col := contentscan.NewCollector()
+	store := &recipients.Store{Dir: cfg.ListDir}
+	for _, ref := range lists {
+		if ref == nil {
+			continue
+		}
+		for off := 0; off < ref.Count; off += 1000 {
+			rs, err := store.Page(ctx, *ref, off, 1000)
+			if err != nil {
+				return fmt.Errorf("check the typed text against %s: %w", ref, err)
+			}
+			for _, r := range rs {
+				col.Add(idx.Find(contentscan.Person{Name: r.Name, Kana: r.Kana, Email: r.Email, Phone: r.Phone, Address: r.PostalCode + " " + r.Address}))
+			}
+		}
+	}
+	findings = append(findings, col.Findings()...)
+	if len(findings) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("refused: what you typed would reach every recipient, and it holds personal data (rewrite it without names, addresses or numbers):")
+	for _, f := range findings {
+		fmt.Fprintf(&b, "\n  %s:%d:%d: %s", f.Part, max(f.Line, 1), max(f.Col, 1), f.Rule)
+	}
+	return exitError{1, b.String()}
+}

@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/breachflow/breachflow/internal/config"
+	"github.com/breachflow/breachflow/internal/contentscan"
+	"github.com/breachflow/breachflow/internal/recipients"
 )
 
 // noticeList is an incident's people (fictitious).
@@ -116,4 +123,31 @@ func TestNoticesCheck_UsageAndInputErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// What a responder types at declaration reaches every recipient (the
+// title in notices, --what and --sent-subject in every deletion request):
+// it is refused if it quotes anyone on the incident's lists, naming the
+// flag and the place, never the data.
+func TestCheckTyped(t *testing.T) {
+	cfg := config.Config{ListDir: t.TempDir()}
+	ref, rep, err := (&recipients.Store{Dir: cfg.ListDir}).Put(context.Background(), strings.NewReader(noticeList), recipients.Options{})
+	require.NoError(t, err)
+	require.Zero(t, rep.RejectedCount)
+	parts := func(title, what, subject string) []contentscan.Part {
+		return []contentscan.Part{{Name: "--title", Text: title}, {Name: "--what", Text: what}, {Name: "--sent-subject", Text: subject}}
+	}
+	require.NoError(t, checkTyped(context.Background(), cfg, parts("会員情報の誤送信", "会員の氏名・電話番号", "会員様向けイベントのご案内"), &ref, nil))
+
+	err = checkTyped(context.Background(), cfg, parts("会員情報の誤送信", "鈴木健太様ほかの氏名", ""), &ref)
+	var ee exitError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, 1, ee.code)
+	require.Contains(t, ee.msg, "--what:1:1: person-name")
+	require.NotContains(t, ee.msg, "鈴木")
+
+	err = checkTyped(context.Background(), cfg, parts("kenta.suzuki@example.jp への誤送信", "", ""), &ref)
+	require.ErrorAs(t, err, &ee)
+	require.Contains(t, ee.msg, "--title:1:1: email")
+	require.NotContains(t, ee.msg, "kenta")
 }
