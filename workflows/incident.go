@@ -396,19 +396,7 @@ func (i *incident) apply(p RecallProgress) {
 	if cur.Flags&flagClosedHere != 0 && p.State != StateConfirmed && p.State != StateClosedByOperator {
 		return // closed by the close; only the Recall's final word replaces it
 	}
-	var flags uint8
-	if p.Requested {
-		flags |= flagRequested
-	}
-	if p.EmailConfirmed {
-		flags |= flagEmail
-	}
-	if p.PhoneConfirmed {
-		flags |= flagPhone
-	}
-	if p.CallbackRequested {
-		flags |= flagCallback
-	}
+	flags := progressFlags(p)
 	// Counts are kept by difference, never by iterating.
 	i.count(*cur, -1)
 	prev := cur.State
