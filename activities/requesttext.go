@@ -27,8 +27,12 @@ type requestData struct {
 	WhatJa                         string
 	ReceivedJa, ReceivedEn         string
 	DeleteJa, DeleteEn             string
-	Link, Reference                string
-	Reminder                       bool
+	// ReceivedSpoken and DeleteSpoken are the runbook's words as a call
+	// says them: without the parenthesised asides, up to the first full
+	// stop.
+	ReceivedSpoken, DeleteSpoken string
+	Link, Reference              string
+	Reminder                     bool
 }
 
 // requestData fills the templates' data for one request.
@@ -42,6 +46,7 @@ func newRequestData(org runbooks.NoticeData, in DeletionRequest, name, link stri
 		Subject: strings.TrimSpace(in.Sent.Subject), WhatJa: strings.TrimSpace(in.Sent.What),
 		ReceivedJa: msg.Received.Ja, ReceivedEn: msg.Received.En, DeleteJa: msg.Delete.Ja, DeleteEn: msg.Delete.En,
 		Link: link, Reference: in.RecipientID, Reminder: in.Attempt > 1,
+		ReceivedSpoken: spoken(msg.Received.Ja), DeleteSpoken: spoken(msg.Delete.Ja),
 	}
 	d.DateJa, d.DateEn = "先日", "a recent day"
 	if !in.Sent.At.IsZero() {
@@ -74,6 +79,46 @@ func deletionRequestEmail(org runbooks.NoticeData, in DeletionRequest, name, lin
 	html = "<p>" + strings.ReplaceAll(htmlEscape(strings.ReplaceAll(text, link, "\x00")), "\n", "<br>\n") + "</p>"
 	html = strings.ReplaceAll(html, "\x00", `<a href="`+htmlEscape(link)+`">`+htmlEscape(link)+`</a>`)
 	return subject, text, html
+}
+
+// spoken is a text as a call says it: parenthesised asides dropped, and
+// only its first sentence.
+func spoken(s string) string {
+	s, _, _ = strings.Cut(s, "。")
+	for {
+		i := strings.Index(s, "（")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(s[i:], "）")
+		if j < 0 {
+			s = s[:i]
+			break
+		}
+		s = s[:i] + s[i+j+len("）"):]
+	}
+	return strings.TrimSpace(s)
+}
+
+// RequestContext is what a deletion request says besides the
+// organisation: the runbook's words and what was sent, as a Recall holds
+// them (its request_context query); no personal data.
+type RequestContext struct {
+	Message runbooks.RecallMessage `json:"message"`
+	Sent    SentMessage            `json:"sent,omitzero"`
+}
+
+// VoiceScript is what a deletion-request call says: the request with its
+// keypad question, and the answers to 1, 2 and silence.
+type VoiceScript struct {
+	Ask, Thanks, Callback, Goodbye string
+}
+
+// NewVoiceScript renders the call of a request in the organisation's voice.
+func NewVoiceScript(org runbooks.NoticeData, rc RequestContext) VoiceScript {
+	d := newRequestData(org, DeletionRequest{Message: rc.Message, Sent: rc.Sent}, "", "")
+	return VoiceScript{Ask: renderRequest("voice.ask", d), Thanks: renderRequest("voice.thanks", d),
+		Callback: renderRequest("voice.callback", d), Goodbye: renderRequest("voice.goodbye", d)}
 }
 
 // deletionRequestSMS renders the text message.

@@ -70,6 +70,21 @@ func TestDeletionRequest_EachRunbooksWords(t *testing.T) {
 			golden(t, sd.runbook+".email.txt", "Subject: "+subject+"\n\n"+text)
 			golden(t, sd.runbook+".sms.txt", sms+"\n")
 
+			// The call: a short spoken form naming the organisation and
+			// its desk; 1 confirms exactly the deletion it asked for.
+			v := activities.NewVoiceScript(org, activities.RequestContext{Message: in.Message, Sent: in.Sent})
+			require.Contains(t, v.Ask, "こちらは、株式会社サンプルでございます。2026年11月12日、弊社から"+sd.received+"を、誤ってお客様にお送りしてしまいました。")
+			require.Contains(t, v.Ask, "弊社の窓口、0120-123-456、")
+			require.NotContains(t, v.Ask, "（", "asides are not read out")
+			require.Contains(t, v.Thanks, "株式会社サンプル")
+			golden(t, sd.runbook+".voice.txt", strings.Join([]string{"ask: " + v.Ask, "1: " + v.Thanks, "2: " + v.Callback, "silence: " + v.Goodbye}, "\n")+"\n")
+
+			if sd.runbook == "missend" {
+				// Seed 000's staff asked that both the mail and the file
+				// were deleted; 1 confirms exactly that.
+				require.Contains(t, v.Ask, "そのメールと添付ファイルを削除されましたら、1を押してください。")
+			}
+
 			in.Attempt = 2
 			subject, text, _ = activities.DeletionRequestTexts(org, in, "", link)
 			require.True(t, strings.HasPrefix(subject, "【再送】"))

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 	"go.temporal.io/sdk/client"
 
+	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/frontdoor"
 	"github.com/breachflow/breachflow/internal/linktoken"
@@ -45,9 +46,18 @@ func cmdServe(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
+	nc, err := activities.LoadNoticeConfig(os.Getenv)
+	if err != nil {
+		return err
+	}
+	org := nc.Org
+	if org.Organization == "" {
+		org.Organization = cfg.MailFromName
+	}
 	fd, err := frontdoor.New(frontdoor.Config{
 		Temporal: c, Links: links, SendGridPublicKey: cfg.SendGrid.WebhookPublicKey, Logger: logger,
 		PublicURL: cfg.PublicURL, TwilioAuthToken: cfg.Twilio.AuthToken,
+		Voice: frontdoor.RecallScripts(c, org), Org: org,
 	})
 	if err != nil {
 		return err

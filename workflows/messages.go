@@ -29,6 +29,10 @@ const (
 	// Incident (RecallProgress, with InFlight), running or completed: the
 	// truth the Incident reconciles its counts with.
 	QueryProgress = "progress"
+	// QueryRequestContext returns, on a Recall, what its requests say
+	// besides the organisation (activities.RequestContext): the front door
+	// speaks it on the call.
+	QueryRequestContext = "request_context"
 
 	// SignalRecallProgress carries a RecallProgress from a Recall to its Incident.
 	SignalRecallProgress = "recall_progress"

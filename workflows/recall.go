@@ -89,6 +89,11 @@ func (r *recall) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (RecallStatus, error) { return r.status, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
+	if err := workflow.SetQueryHandler(ctx, QueryRequestContext, func() (activities.RequestContext, error) {
+		return activities.RequestContext{Message: r.in.Policy.EffectiveMessage(), Sent: r.in.Sent}, nil
+	}); err != nil {
+		return fmt.Errorf("register request context query: %w", err)
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (RecallProgress, error) {
 		p := r.progress(r.seq)
 		p.InFlight = r.reporting > 0

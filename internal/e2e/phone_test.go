@@ -93,14 +93,18 @@ phone:
 	if p := stats.Phone["+15005550001"]; p.Rejected != 1 || p.Calls != 0 {
 		t.Errorf("invalid number: %+v, want one rejected create and no retry", p)
 	}
-	// The Japanese text-to-speech the callee heard.
+	// The Japanese text-to-speech the callee heard: the organisation's
+	// voice, asked of the call's Recall by the front door.
 	heard := false
 	for _, c := range s.sandbox.Calls() {
-		if strings.Contains(fmt.Sprintf("%+v", c), "ja-JP") {
-			heard = true
+		for _, said := range c.Said {
+			if said.Language == "ja-JP" && strings.HasPrefix(said.Text, "こちらは、株式会社サンプルでございます。") &&
+				strings.Contains(said.Text, "1を押してください") && strings.Contains(said.Text, "0120-123-456") {
+				heard = true
+			}
 		}
 	}
 	if !heard {
-		t.Error("no call carried <Say language=\"ja-JP\">")
+		t.Error("no call said, in ja-JP, who is calling, what to press and the desk's number")
 	}
 }

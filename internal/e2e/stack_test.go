@@ -35,6 +35,7 @@ import (
 	"github.com/breachflow/breachflow/internal/redact"
 	"github.com/breachflow/breachflow/internal/sandbox"
 	"github.com/breachflow/breachflow/internal/slackbot"
+	"github.com/breachflow/breachflow/runbooks"
 	"github.com/breachflow/breachflow/workflows"
 )
 
@@ -302,8 +303,9 @@ func (s *stack) startFrontDoor(opts stackOptions, logger *slog.Logger, install f
 	if err != nil {
 		t.Fatal(err)
 	}
+	org := runbooks.NoticeData{Organization: "株式会社サンプル", ContactPhone: "0120-123-456", ContactHours: "平日10:00〜17:00"}
 	fd, err := frontdoor.New(frontdoor.Config{Temporal: c, Links: links, SendGridPublicKey: sb.SendGridPublicKey(), Logger: logger,
-		PublicURL: cfg.PublicURL, TwilioAuthToken: cfg.Twilio.AuthToken})
+		PublicURL: cfg.PublicURL, TwilioAuthToken: cfg.Twilio.AuthToken, Voice: frontdoor.RecallScripts(c, org), Org: org})
 	if err != nil {
 		t.Fatalf("front door: %v", err)
 	}

@@ -17,12 +17,19 @@ import (
 	"github.com/sendgrid/sendgrid-go/helpers/eventwebhook"
 	"github.com/twilio/twilio-go/client"
 
+	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/linktoken"
+	"github.com/breachflow/breachflow/runbooks"
 )
 
 // Signaler sends signals to workflows; client.Client implements it.
 type Signaler interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+}
+
+// VoiceScripts gives the script of a call about a Recall.
+type VoiceScripts interface {
+	Script(ctx context.Context, recallWorkflowID string) (activities.VoiceScript, error)
 }
 
 // Config is what the front door needs.
@@ -37,7 +44,14 @@ type Config struct {
 	// TwilioAuthToken verifies X-Twilio-Signature; empty disables the
 	// Twilio webhooks.
 	TwilioAuthToken string
-	Logger          *slog.Logger
+	// Voice says what a call about a Recall says (the organisation's
+	// voice, the runbook's words); nil, or a failure, falls back to the
+	// generic words of the catalogue with Org's name.
+	Voice VoiceScripts
+	// Org is the organisation and its desk (BREACHFLOW_ORG_NAME,
+	// BREACHFLOW_CONTACT_*), for the fallback.
+	Org    runbooks.NoticeData
+	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

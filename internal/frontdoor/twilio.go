@@ -3,28 +3,39 @@ package frontdoor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/twilio/twilio-go/twiml"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/converter"
 
+	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/linktoken"
 	"github.com/breachflow/breachflow/runbooks"
 	"github.com/breachflow/breachflow/workflows"
 )
 
-// What the call says. Japanese first (the recipients are in Japan), read by
-// Twilio's ja-JP text-to-speech.
-const (
-	sayAsk = "こちらは、先日誤って個人情報を含むメールをお送りしてしまった事業者です。大変申し訳ございません。" +
-		"お手数ですが、そのメールと添付ファイルを削除してください。" +
-		"削除がお済みでしたら、1を押してください。折り返しのお電話をご希望の場合は、2を押してください。"
-	sayThanks   = "削除のご連絡をありがとうございました。ご協力に感謝いたします。失礼いたします。"
-	sayCallback = "承知いたしました。担当者から折り返しお電話いたします。失礼いたします。"
-	sayGoodbye  = "改めてご連絡いたします。失礼いたします。"
-)
+// script is what the call about a Recall says, in Japanese (the
+// recipients are in Japan), read by Twilio's ja-JP text-to-speech: the
+// organisation's voice and the runbook's words (activities/catalog), or,
+// when the Recall cannot be asked, the generic words with the
+// organisation's name.
+func (s *Server) script(ctx context.Context, recallWorkflowID string) activities.VoiceScript {
+	if s.cfg.Voice != nil {
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		v, err := s.cfg.Voice.Script(qctx, recallWorkflowID)
+		if err == nil && v.Ask != "" {
+			return v
+		}
+		s.cfg.Logger.Warn("call script: the Recall could not be asked; the generic words are used", "error", err)
+	}
+	return activities.NewVoiceScript(s.cfg.Org, activities.RequestContext{Message: runbooks.DefaultRecallMessage})
+}
 
 func (s *Server) twilioRoutes() {
 	s.mux.HandleFunc("POST /webhooks/twilio/voice/twiml", s.twilioVerified(s.voiceTwiML))
@@ -136,12 +147,12 @@ func (s *Server) voiceURL(r *http.Request, path string, repeat int) string {
 
 // voiceTwiML is what the call plays: the request, then a one-digit question.
 // Silence repeats the question once (r=1), then says goodbye.
-func (s *Server) voiceTwiML(w http.ResponseWriter, r *http.Request, _ linktoken.Claims) {
+func (s *Server) voiceTwiML(w http.ResponseWriter, r *http.Request, c linktoken.Claims) {
 	repeat, _ := strconv.Atoi(r.URL.Query().Get("r"))
 	gather := &twiml.VoiceGather{
 		Input: "dtmf", NumDigits: "1", Timeout: "8", Method: "POST",
 		Action: s.voiceURL(r, "/webhooks/twilio/voice/gather", repeat), ActionOnEmptyResult: "true",
-		InnerElements: []twiml.Element{say(sayAsk)},
+		InnerElements: []twiml.Element{say(s.script(r.Context(), c.WorkflowID).Ask)},
 	}
 	writeTwiML(w, gather)
 }
@@ -158,13 +169,13 @@ func (s *Server) voiceGather(w http.ResponseWriter, r *http.Request, c linktoken
 		if !s.signal(w, r, c.WorkflowID, workflows.SignalConfirmation, workflows.Confirmation{Channel: runbooks.ConfirmPhone, Evidence: ev}) {
 			return
 		}
-		writeTwiML(w, say(sayThanks), &twiml.VoiceHangup{})
+		writeTwiML(w, say(s.script(r.Context(), c.WorkflowID).Thanks), &twiml.VoiceHangup{})
 	case "2":
 		ev.EventID = callSID + ":callback"
 		if !s.signal(w, r, c.WorkflowID, workflows.SignalDelivery, workflows.DeliveryEvent{Channel: runbooks.ChannelVoice, Kind: workflows.DeliveryCallbackRequested, Attempt: c.Attempt, Evidence: ev}) {
 			return
 		}
-		writeTwiML(w, say(sayCallback), &twiml.VoiceHangup{})
+		writeTwiML(w, say(s.script(r.Context(), c.WorkflowID).Callback), &twiml.VoiceHangup{})
 	default:
 		if repeat < 1 {
 			writeTwiML(w, &twiml.VoiceRedirect{Url: s.voiceURL(r, "/webhooks/twilio/voice/twiml", repeat+1), Method: "POST"})
@@ -174,7 +185,7 @@ func (s *Server) voiceGather(w http.ResponseWriter, r *http.Request, c linktoken
 		if !s.signal(w, r, c.WorkflowID, workflows.SignalDelivery, workflows.DeliveryEvent{Channel: runbooks.ChannelVoice, Kind: workflows.DeliveryNoResponse, Attempt: c.Attempt, Evidence: ev}) {
 			return
 		}
-		writeTwiML(w, say(sayGoodbye), &twiml.VoiceHangup{})
+		writeTwiML(w, say(s.script(r.Context(), c.WorkflowID).Goodbye), &twiml.VoiceHangup{})
 	}
 }
 
@@ -245,4 +256,33 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request, workflowID, name
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 	}
 	return false
+}
+
+// Querier asks a workflow a query; client.Client implements it.
+type Querier interface {
+	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error)
+}
+
+// RecallScripts gives each call the script of its Recall: the Recall's
+// request context (its runbook's words and what was sent) in the
+// organisation's voice.
+func RecallScripts(q Querier, org runbooks.NoticeData) VoiceScripts {
+	return recallScripts{q: q, org: org}
+}
+
+type recallScripts struct {
+	q   Querier
+	org runbooks.NoticeData
+}
+
+func (r recallScripts) Script(ctx context.Context, recallWorkflowID string) (activities.VoiceScript, error) {
+	v, err := r.q.QueryWorkflow(ctx, recallWorkflowID, "", workflows.QueryRequestContext)
+	if err != nil {
+		return activities.VoiceScript{}, fmt.Errorf("request context of %s: %w", recallWorkflowID, err)
+	}
+	var rc activities.RequestContext
+	if err := v.Get(&rc); err != nil {
+		return activities.VoiceScript{}, fmt.Errorf("request context of %s: %w", recallWorkflowID, err)
+	}
+	return activities.NewVoiceScript(r.org, rc), nil
 }

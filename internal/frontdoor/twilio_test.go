@@ -17,9 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/frontdoor"
 	"github.com/breachflow/breachflow/internal/linktoken"
+	"github.com/breachflow/breachflow/runbooks"
 	"github.com/breachflow/breachflow/workflows"
 )
 
@@ -330,5 +334,59 @@ func TestTwilioRetryDuringAFailingFirstDeliveryAppliesTheEvent(t *testing.T) {
 	}
 	if n := len(g.all()); n != 1 {
 		t.Errorf("%d signals after a replay, want 1", n)
+	}
+}
+
+// scripts answers a Recall's call script, or fails.
+type scripts struct {
+	asked []string
+	fail  bool
+}
+
+func (s *scripts) Script(_ context.Context, wid string) (activities.VoiceScript, error) {
+	s.asked = append(s.asked, wid)
+	if s.fail {
+		return activities.VoiceScript{}, errors.New("no worker answers")
+	}
+	return activities.NewVoiceScript(runbooks.NoticeData{Organization: "株式会社サンプル", ContactPhone: "0120-123-456"},
+		activities.RequestContext{Message: runbooks.RecallMessage{
+			Received: runbooks.Localized{Ja: "会員の皆様の個人情報を含むファイルを添付したメール", En: "x"},
+			Delete:   runbooks.Localized{Ja: "そのメールと添付ファイル（ごみ箱からも）", En: "x"}}}), nil
+}
+
+// The call speaks its Recall's script, in the organisation's voice; when
+// the Recall cannot be asked, the generic words still name the
+// organisation.
+func TestTwilioVoiceCall_SpeaksTheRecallsScript(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		fail bool
+		want []string
+	}{
+		{"the Recall's script", false, []string{"こちらは、株式会社サンプルでございます。", "会員の皆様の個人情報を含むファイルを添付したメール", "そのメールと添付ファイルを削除されましたら、1を押してください。", "0120-123-456"}},
+		{"the generic words when it cannot be asked", true, []string{"こちらは、株式会社ケース例でございます。", "個人情報を含むメール", "1を押してください"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			links, err := linktoken.NewSigner("test-secret-test-secret-test-secret")
+			require.NoError(t, err)
+			sc := &scripts{fail: tt.fail}
+			s, err := frontdoor.New(frontdoor.Config{
+				Temporal: &recorder{}, Links: links, SendGridPublicKey: config.SandboxSendGridWebhookPublicKey,
+				PublicURL: publicURL, TwilioAuthToken: twilioToken, Voice: sc, Org: runbooks.NoticeData{Organization: "株式会社ケース例"},
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
+			})
+			require.NoError(t, err)
+			tok := url.QueryEscape(token(t, links, linktoken.PurposeVoice, now.Add(time.Hour)))
+			call := url.Values{"CallSid": {"CA0001"}, "AccountSid": {"AC1"}, "CallStatus": {"in-progress"}}
+			code, body := postTwilio(s, "/webhooks/twilio/voice/twiml?t="+tok, call, func(full string) string { return twilioSign(twilioToken, full, call) })
+			require.Equal(t, 200, code, body)
+			tw := parseTwiML(t, body)
+			require.NotNil(t, tw.Gather)
+			require.Len(t, tw.Gather.Say, 1)
+			for _, w := range tt.want {
+				require.Contains(t, tw.Gather.Say[0].Text, w)
+			}
+			require.Equal(t, []string{"INC-1/recall/R00001"}, sc.asked, "the script of the call's own Recall")
+		})
 	}
 }
