@@ -64,6 +64,7 @@ type Server struct {
 	mux        *http.ServeMux
 	sgEvents   *seenSet
 	twilioSeen *seenSet
+	scripts    scriptCache
 }
 
 // Limits on inbound requests.

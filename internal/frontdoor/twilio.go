@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/twilio/twilio-go/twiml"
@@ -24,17 +25,54 @@ import (
 // organisation's voice and the runbook's words (activities/catalog), or,
 // when the Recall cannot be asked, the generic words with the
 // organisation's name.
+//
+// A Recall's script never changes, so it is kept (scriptCacheSize calls at
+// most): the answers to the keypad, and the repeat, cost no second query.
+// The query waits scriptWait at most, so that Twilio, which waits 15 s for
+// TwiML, always gets an answer, even while no worker runs.
 func (s *Server) script(ctx context.Context, recallWorkflowID string) activities.VoiceScript {
 	if s.cfg.Voice != nil {
-		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if v, ok := s.scripts.get(recallWorkflowID); ok {
+			return v
+		}
+		qctx, cancel := context.WithTimeout(ctx, scriptWait)
 		defer cancel()
 		v, err := s.cfg.Voice.Script(qctx, recallWorkflowID)
 		if err == nil && v.Ask != "" {
+			s.scripts.put(recallWorkflowID, v)
 			return v
 		}
 		s.cfg.Logger.Warn("call script: the Recall could not be asked; the generic words are used", "error", err)
 	}
 	return activities.NewVoiceScript(s.cfg.Org, activities.RequestContext{Message: runbooks.DefaultRecallMessage})
+}
+
+// scriptWait bounds the query for a call's script.
+const scriptWait = 2 * time.Second
+
+// scriptCacheSize bounds the scripts kept; when full, it starts afresh.
+const scriptCacheSize = 10000
+
+// scriptCache keeps the scripts of recent calls' Recalls.
+type scriptCache struct {
+	mu sync.Mutex
+	m  map[string]activities.VoiceScript
+}
+
+func (c *scriptCache) get(id string) (activities.VoiceScript, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[id]
+	return v, ok
+}
+
+func (c *scriptCache) put(id string, v activities.VoiceScript) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= scriptCacheSize {
+		c.m = map[string]activities.VoiceScript{}
+	}
+	c.m[id] = v
 }
 
 func (s *Server) twilioRoutes() {
