@@ -94,3 +94,40 @@ func TestDeletionRequest_EachRunbooksWords(t *testing.T) {
 		})
 	}
 }
+
+// The first notice of each built-in runbook, as everyone affected receives
+// it: the runbook's template with the organisation and its desk, and the
+// items APPI Rule 10 requires. Golden files pin the whole text.
+func TestFirstNotice_EachRunbook(t *testing.T) {
+	w := newWorld(t)
+	n := w.notices(t)
+	list := w.list(t, 12)
+	items := activities.NoticeItems{
+		Summary:       "2026年11月12日、弊社の業務において、お客様の個人情報が外部に漏えいしたおそれがあることが判明いたしました。",
+		DataItems:     []string{"氏名", "メールアドレス"},
+		Cause:         "現在調査中です。判明次第ご報告いたします。",
+		SecondaryHarm: "現時点で、二次被害は確認されておりません。",
+	}
+	for _, id := range runbooks.BuiltinIDs() {
+		t.Run(id, func(t *testing.T) {
+			snap, err := runbooks.Builtin(id)
+			require.NoError(t, err)
+			bp := snap.Runbook.Phases.Broadcast
+			if bp == nil {
+				t.Skip("no notice in this runbook")
+			}
+			p := prepare(t, n, activities.NoticeRequest{
+				BroadcastID: "INC-20261112-7QK2ZP/broadcast/1", Template: bp.Template, Lang: "ja",
+				Notice: runbooks.NoticeData{IncidentID: "INC-20261112-7QK2ZP", Organization: "株式会社サンプル",
+					ContactEmail: "privacy@example.co.jp", ContactPhone: "0120-123-456", ContactHours: "平日10:00〜17:00"},
+				Items: items, List: list,
+			})
+			require.Empty(t, p.Findings)
+			c := p.Content
+			for _, want := range []string{"株式会社サンプル", "0120-123-456", "【個人情報保護法施行規則第10条に基づくご通知事項】", "氏名、メールアドレス"} {
+				require.Contains(t, c.Subject+c.Text, want)
+			}
+			golden(t, id+".notice.txt", "Subject: "+c.Subject+"\n\n"+c.Text)
+		})
+	}
+}
