@@ -145,3 +145,14 @@ func (c NoticeConfig) allowlist(sender string) contentscan.Allowlist {
 	}
 	return a
 }
+
+// RequireVerifiedApprovals refuses a worker that would send notices to
+// real people (real SendGrid credentials) with no approver registry: every
+// approval would be taken at its word, and one person could meet any
+// quorum alone (SECURITY.md). The sandbox needs none.
+func RequireVerifiedApprovals(realSendGrid bool, nc NoticeConfig) error {
+	if realSendGrid && nc.Approvers.Empty() {
+		return fmt.Errorf("BREACHFLOW_APPROVER_KEYS is required with real SendGrid credentials: notices go out only on verified approvals (make each approver a key with `starter approver-key ID`)")
+	}
+	return nil
+}

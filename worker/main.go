@@ -35,6 +35,9 @@ func main() {
 	if err != nil {
 		fatal(logger, "notice configuration", err)
 	}
+	if err := activities.RequireVerifiedApprovals(!cfg.SendGridSandboxed(), nc); err != nil {
+		fatal(logger, "notice configuration", err)
+	}
 	acts, err := activities.NewSet(cfg, nc, &recipients.Store{Dir: cfg.ListDir}, c, logger)
 	if err != nil {
 		fatal(logger, "activities", err)
