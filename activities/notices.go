@@ -271,7 +271,7 @@ func (n *Notices) checkPeople(ctx context.Context, c NoticeContent, lists []reci
 				return nil, fmt.Errorf("check the notice against %s: %w", ref, err)
 			}
 			for _, r := range rs {
-				col.Add(t.Find(contentscan.Person{Name: r.Name, Kana: r.Kana, Email: r.Email, Phone: r.Phone, Address: r.PostalCode + " " + r.Address}))
+				col.Add(t.Find(r.Person()))
 			}
 			activity.RecordHeartbeat(ctx, off)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/contentscan"
+	"github.com/breachflow/breachflow/internal/incidents"
 	"github.com/breachflow/breachflow/internal/recipients"
 )
 
@@ -116,7 +117,7 @@ func noticesCheck(ctx context.Context, getenv func(string) string, stdout io.Wri
 	if err := people(func(r recipients.Recipient) error {
 		n++
 		if !isSelf(r) {
-			col.Add(idx.Find(contentscan.Person{Name: r.Name, Kana: r.Kana, Email: r.Email, Phone: r.Phone, Address: r.PostalCode + " " + r.Address}))
+			col.Add(idx.Find(r.Person()))
 		}
 		return nil
 	}); err != nil {
@@ -204,39 +205,10 @@ func openPeople(ctx context.Context, getenv func(string) string, v string) (func
 // anyone on the given stored lists: it would reach every recipient. The
 // refusal names the flag, the line and column and the rule, never the data.
 func checkTyped(ctx context.Context, cfg config.Config, parts []contentscan.Part, lists ...*recipients.ListRef) error {
-	var findings []contentscan.Finding
-	var nonEmpty []contentscan.Part
-	for _, p := range parts {
-		if strings.TrimSpace(p.Text) == "" {
-			continue
-		}
-		nonEmpty = append(nonEmpty, p)
-		for _, f := range contentscan.ScanContent("", p.Text, "", nil, contentscan.Allowlist{}).Findings {
-			f.Part = p.Name
-			findings = append(findings, f)
-		}
+	findings, err := incidents.CheckTyped(ctx, recipients.Store{Dir: cfg.ListDir}, parts, lists...)
+	if err != nil {
+		return err
 	}
-	if len(nonEmpty) == 0 {
-		return nil
-	}
-	idx := contentscan.IndexText(nonEmpty...)
-	col := contentscan.NewCollector()
-	store := &recipients.Store{Dir: cfg.ListDir}
-	for _, ref := range lists {
-		if ref == nil {
-			continue
-		}
-		for off := 0; off < ref.Count; off += 1000 {
-			rs, err := store.Page(ctx, *ref, off, 1000)
-			if err != nil {
-				return fmt.Errorf("check the typed text against %s: %w", ref, err)
-			}
-			for _, r := range rs {
-				col.Add(idx.Find(contentscan.Person{Name: r.Name, Kana: r.Kana, Email: r.Email, Phone: r.Phone, Address: r.PostalCode + " " + r.Address}))
-			}
-		}
-	}
-	findings = append(findings, col.Findings()...)
 	if len(findings) == 0 {
 		return nil
 	}

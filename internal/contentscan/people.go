@@ -3,9 +3,9 @@ package contentscan
 import (
 	"cmp"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -154,9 +154,9 @@ type personValue struct {
 // personValues are the hashes of a person's folded values, in the forms a
 // text may hold them.
 func personValues(per Person) []personValue {
-	var out []personValue
-	add := func(kind Rule, v string, min int) {
-		f := []rune(Fold(v))
+	out := make([]personValue, 0, 8)
+	var buf [2 * maxValueRunes]rune
+	add := func(kind Rule, f []rune, min int) {
 		if kind == RulePersonName && isASCII(f) {
 			// Folded text has no spaces, so a short Latin name ("Tom")
 			// would match inside words ("customer").
@@ -170,18 +170,33 @@ func personValues(per Person) []personValue {
 		}
 		out = append(out, personValue{kind, hashRunes(f)})
 	}
-	add(RulePersonName, per.Name, minNameRunes)
-	add(RulePersonKana, per.Kana, minKanaRunes)
-	add(RulePersonEmail, per.Email, minEmailRunes)
-	add(RulePersonAddress, per.Address, minAddressRunes)
+	add(RulePersonName, foldInto(per.Name, buf[:0], nil), minNameRunes)
+	add(RulePersonKana, foldInto(per.Kana, buf[:0], nil), minKanaRunes)
+	add(RulePersonEmail, foldInto(per.Email, buf[:0], nil), minEmailRunes)
+	a := foldInto(per.Address, buf[:0], nil)
+	add(RulePersonAddress, a, minAddressRunes)
 	// The address without its postal code, as a text may quote it.
-	if a := postalPrefix.ReplaceAllString(norm.NFKC.String(strings.TrimSpace(per.Address)), ""); a != norm.NFKC.String(strings.TrimSpace(per.Address)) {
-		add(RulePersonAddress, a, minAddressRunes)
+	if rest, ok := cutPostalCode(a); ok {
+		add(RulePersonAddress, rest, minAddressRunes)
 	}
 	for _, d := range phoneForms(per.Phone) {
 		out = append(out, personValue{RulePersonPhone, hashRunes([]rune(d))})
 	}
 	return out
+}
+
+// cutPostalCode cuts a leading postal code (seven digits: 〒, spaces and
+// the hyphen are gone once folded) from a folded address.
+func cutPostalCode(a []rune) ([]rune, bool) {
+	if len(a) < 7 {
+		return a, false
+	}
+	for _, c := range a[:7] {
+		if c < '0' || c > '9' {
+			return a, false
+		}
+	}
+	return a[7:], true
 }
 
 // People is a list of people to check messages against, for lists small
@@ -230,8 +245,8 @@ func (p *People) Check(part, text string, self int32) []Finding {
 // valuesOf lists a person's values as text.
 func valuesOf(per Person) []string {
 	vs := []string{per.Name, per.Kana, per.Email, per.Phone, per.Address}
-	if a := postalPrefix.ReplaceAllString(norm.NFKC.String(strings.TrimSpace(per.Address)), ""); a != "" {
-		vs = append(vs, a)
+	if a, ok := cutPostalCode(foldInto(per.Address, nil, nil)); ok {
+		vs = append(vs, string(a))
 	}
 	return vs
 }
@@ -332,8 +347,7 @@ func phoneDigits(s string) string {
 
 // Fold is the form values and texts are compared in (see People).
 func Fold(s string) string {
-	f, _ := foldWithPositions(s)
-	return string(f)
+	return string(foldInto(s, nil, nil))
 }
 
 // disguises of "@" and "." in addresses written to dodge filters, as they
@@ -346,15 +360,28 @@ var disguises = []struct{ from, to string }{
 // foldWithPositions folds s and returns, with it, where each folded rune
 // came from (line and column of s, both 1-based).
 func foldWithPositions(s string) ([]rune, func(int) (int, int)) {
-	type src struct{ line, col int }
-	var out []rune
-	var pos []src
-	line, col := 1, 0
+	var pos []srcPos
+	out := foldInto(s, nil, &pos)
+	return out, func(i int) (int, int) {
+		if i < 0 || i >= len(pos) {
+			return 0, 0
+		}
+		return int(pos[i].line), int(pos[i].col)
+	}
+}
+
+type srcPos struct{ line, col int32 }
+
+// foldInto appends the folded form of s to out and, when pos is not nil,
+// where each folded rune came from. Values of a list are folded without
+// positions, a million times a broadcast: it allocates only out.
+func foldInto(s string, out []rune, pos *[]srcPos) []rune {
+	var line, col int32 = 1, 0
 	rest := s
 	for rest != "" {
 		r, size := utf8.DecodeRuneInString(rest)
 		col++
-		here := src{line, col}
+		here := srcPos{line, col}
 		if r == '\n' {
 			line, col = line+1, 0
 			rest = rest[size:]
@@ -364,51 +391,98 @@ func foldWithPositions(s string) ([]rune, func(int) (int, int)) {
 		// form is compared, so "（ＡＴ）" is one too.
 		if r == ' ' || r == '\u3000' || r == '[' || r == '(' || r == '（' || r == '［' || r == '☆' || r == '★' || r == '◎' {
 			if to, n, ok := disguiseAt(rest); ok {
-				out = append(out, []rune(to)...)
-				for range []rune(to) {
-					pos = append(pos, here)
+				out = append(out, rune(to[0]))
+				if pos != nil {
+					*pos = append(*pos, here)
 				}
-				col += utf8.RuneCountInString(rest[:n]) - 1
+				col += int32(utf8.RuneCountInString(rest[:n]) - 1)
 				rest = rest[n:]
 				continue
 			}
 		}
 		rest = rest[size:]
-		if r < utf8.RuneSelf { // ASCII: its own NFKC form
-			switch {
-			case r >= 'A' && r <= 'Z':
-				r += 'a' - 'A'
-			case r <= ' ' || r == '-' || r == '(' || r == ')' || r == '[' || r == ']' || r == '+':
-				continue
-			}
-			out = append(out, r)
-			pos = append(pos, here)
-			continue
-		}
-		for _, c := range norm.NFKC.String(string(r)) {
-			c = unicode.ToLower(c)
-			switch {
-			case unicode.IsSpace(c), c == '-', c == '‐', c == '‑', c == '–', c == '—', c == '−',
-				c == '(', c == ')', c == '[', c == ']', c == '「', c == '」', c == '+', c == '〒':
-				continue
-			case c >= 'ぁ' && c <= 'ゖ':
-				c += 'ァ' - 'ぁ' // hiragana to katakana
-			}
+		for _, c := range foldRune(r) {
 			out = append(out, c)
-			pos = append(pos, here)
+			if pos != nil {
+				*pos = append(*pos, here)
+			}
 		}
 	}
-	return out, func(i int) (int, int) {
-		if i < 0 || i >= len(pos) {
-			return 0, 0
-		}
-		return pos[i].line, pos[i].col
+	return out
+}
+
+// foldRune is one rune's folded form: none (removed), itself or several
+// (NFKC expands "㈱" to "(株)", whose brackets are then removed).
+func foldRune(r rune) []rune {
+	if r < 0 || int(r) >= len(foldBMP) {
+		return foldSlow(r, nil)
 	}
+	foldOnce.Do(buildFoldTable)
+	e := foldBMP[r]
+	return foldRunes[e>>8 : e>>8+e&0xff]
+}
+
+// The folded form of every rune of the Basic Multilingual Plane, computed
+// once (a few milliseconds): foldBMP[r] packs an offset into foldRunes
+// (high 24 bits) and a length (low 8).
+var (
+	foldOnce  sync.Once
+	foldBMP   [0x10000]uint32
+	foldRunes []rune
+)
+
+func buildFoldTable() {
+	foldRunes = make([]rune, 0, 0x10000+4096)
+	var buf []rune
+	for r := range rune(len(foldBMP)) {
+		buf = foldSlow(r, buf[:0])
+		off := len(foldRunes)
+		foldRunes = append(foldRunes, buf...)
+		foldBMP[r] = uint32(off)<<8 | uint32(len(buf))
+	}
+}
+
+// foldSlow is foldRune computed: NFKC, lower case, hiragana to katakana,
+// and whitespace, hyphens, brackets, "+" and "〒" removed.
+func foldSlow(r rune, out []rune) []rune {
+	if r < utf8.RuneSelf { // ASCII: its own NFKC form
+		switch {
+		case r >= 'A' && r <= 'Z':
+			r += 'a' - 'A'
+		case r <= ' ' || r == '-' || r == '(' || r == ')' || r == '[' || r == ']' || r == '+':
+			return out
+		}
+		return append(out, r)
+	}
+	if r >= 0xD800 && r <= 0xDFFF {
+		r = utf8.RuneError // what decoding a surrogate's bytes gives
+	}
+	for _, c := range norm.NFKC.String(string(r)) {
+		c = unicode.ToLower(c)
+		switch {
+		case unicode.IsSpace(c), c == '-', c == '‐', c == '‑', c == '–', c == '—', c == '−',
+			c == '(', c == ')', c == '[', c == ']', c == '「', c == '」', c == '+', c == '〒':
+			continue
+		case c >= 'ぁ' && c <= 'ゖ':
+			c += 'ァ' - 'ぁ' // hiragana to katakana
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // disguiseAt reports whether s starts with a disguise of "@" or ".", what
 // it stands for and how many bytes of s it takes.
 func disguiseAt(s string) (to string, n int, ok bool) {
+	switch r, _ := utf8.DecodeRuneInString(s); r {
+	case '☆', '★', '◎':
+		return "@", len(string(r)), true
+	}
+	// Every other disguise has its "at" or "dot" as its second or third
+	// rune: a text's many spaces and brackets are passed over cheaply.
+	if !startsWord(s) {
+		return "", 0, false
+	}
 	// Enough of s to hold the longest disguise, folded.
 	k, runes := 0, 0
 	for k < len(s) && runes < 8 {
@@ -436,6 +510,20 @@ func disguiseAt(s string) (to string, n int, ok bool) {
 	return "", 0, false
 }
 
+// startsWord reports whether the second or third rune of s folds to
+// something starting with "a" or "d".
+func startsWord(s string) bool {
+	_, size := utf8.DecodeRuneInString(s)
+	for k := 0; k < 2 && size < len(s); k++ {
+		r, n := utf8.DecodeRuneInString(s[size:])
+		if f := foldRune(r); len(f) > 0 && (f[0] == 'a' || f[0] == 'd') {
+			return true
+		}
+		size += n
+	}
+	return false
+}
+
 func isASCII(r []rune) bool {
 	for _, c := range r {
 		if c >= utf8.RuneSelf {
@@ -444,9 +532,6 @@ func isASCII(r []rune) bool {
 	}
 	return true
 }
-
-// postalPrefix is a leading postal code: 〒060-0001, 060-0001.
-var postalPrefix = regexp.MustCompile(`^〒?\s*\d{3}-?\d{4}\s*`)
 
 // phoneForms are a number's digit strings in its national and
 // international forms (090… and 8190…); none when it is too short.

@@ -7,6 +7,8 @@ package recipients
 import (
 	"errors"
 	"fmt"
+
+	"github.com/breachflow/breachflow/internal/contentscan"
 )
 
 // ListRef names a stored recipient list: where it is, the SHA-256 of its
@@ -51,3 +53,9 @@ func RecipientID(n int) string { return fmt.Sprintf("R%05d", n) }
 // ErrFingerprint means a stored list no longer matches its ListRef's SHA-256:
 // it was changed or corrupted and must not be used.
 var ErrFingerprint = errors.New("recipient list does not match its fingerprint")
+
+// Person is the recipient's data as the leak check looks for it in
+// messages to others (contentscan.Text.Find).
+func (r Recipient) Person() contentscan.Person {
+	return contentscan.Person{Name: r.Name, Kana: r.Kana, Email: r.Email, Phone: r.Phone, Address: r.PostalCode + " " + r.Address}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/breachflow/breachflow/internal/contentscan"
 	"github.com/breachflow/breachflow/internal/incidents"
 	"github.com/breachflow/breachflow/internal/slackui"
 	"github.com/breachflow/breachflow/runbooks"
@@ -33,6 +34,9 @@ const (
 	InputSensitive     = "sensitive"
 	InputJurisdictions = "jurisdictions"
 	InputList          = "list"
+	InputSentSubject   = "sent_subject"
+	InputSentDate      = "sent_date"
+	InputSentTime      = "sent_time"
 
 	// Close-recipient modal (slackui.CallbackCloseRecipient).
 	InputReason = "reason"
@@ -60,7 +64,10 @@ func Regimes() []string {
 const (
 	maxTitle      = 150
 	maxWhatLeaked = 2000
-	maxPersons    = 10_000_000_000
+	// maxSentSubject bounds the mis-sent message's subject, as quoted in
+	// every deletion request.
+	maxSentSubject = 200
+	maxPersons     = 10_000_000_000
 	// awareSkew tolerates clocks a little ahead of ours.
 	awareSkew = time.Minute
 )
@@ -232,6 +239,20 @@ func (d *Dispatcher) declareModal(meta declareMeta, runbookID string) (slack.Mod
 	listBlock.Optional = true
 
 	tzName := now.Format("MST")
+	sentSubject := slack.NewPlainTextInputBlockElement(pt("e.g. 【会員様限定】秋のイベントのご案内"), InputSentSubject)
+	sentSubject.MaxLength = maxSentSubject
+	sentSubjectBlock := slack.NewInputBlock(InputSentSubject, pt("Subject of the mis-sent message"),
+		pt("Quoted in every deletion request, so that the recipient knows which message is meant. No personal data."), sentSubject)
+	sentSubjectBlock.Optional = true
+	sentDateBlock := slack.NewInputBlock(InputSentDate, pt("Sent — date ("+tzName+")"), pt("When the mis-sent message went out."), slack.NewDatePickerBlockElement(InputSentDate))
+	sentDateBlock.Optional = true
+	sentTime := slack.NewTimePickerBlockElement(InputSentTime)
+	if tz := d.cfg.Location.String(); strings.Contains(tz, "/") {
+		sentTime.Timezone = tz
+	}
+	sentTimeBlock := slack.NewInputBlock(InputSentTime, pt("Sent — time ("+tzName+")"), nil, sentTime)
+	sentTimeBlock.Optional = true
+
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      slackui.CallbackDeclare,
@@ -251,6 +272,9 @@ func (d *Dispatcher) declareModal(meta declareMeta, runbookID string) (slack.Mod
 			slack.NewInputBlock(InputSensitive, pt("Sensitive data, or data whose misuse may cause financial harm?"), nil, yesNo(InputSensitive)),
 			slack.NewInputBlock(InputJurisdictions, pt("Jurisdictions"), nil, juris),
 			listBlock,
+			sentSubjectBlock,
+			sentDateBlock,
+			sentTimeBlock,
 		}},
 	}, nil
 }
@@ -350,15 +374,65 @@ func (d *Dispatcher) validateDeclare(ctx context.Context, values map[string]map[
 		}
 	}
 
+	sentSubject := strings.TrimSpace(get(InputSentSubject).Value)
+	if n := len([]rune(sentSubject)); n > maxSentSubject {
+		errs[InputSentSubject] = fmt.Sprintf("At most %d characters.", maxSentSubject)
+	}
+	var sentAt time.Time
+	switch sd, st := get(InputSentDate).SelectedDate, get(InputSentTime).SelectedTime; {
+	case sd == "" && st != "":
+		errs[InputSentDate] = "Pick the date the message was sent, or clear the time."
+	case sd != "":
+		if st == "" {
+			st = "00:00" // the day is what a request names
+		}
+		t, which, msg := parseLocalTime(sd, st, d.cfg.Location, InputSentDate, InputSentTime)
+		if msg == "" && t.After(now.Add(awareSkew)) {
+			which, msg = InputSentDate, "This is in the future."
+		}
+		if msg != "" {
+			errs[which] = msg
+		}
+		sentAt = t.UTC()
+	}
+
 	decl.Facts = workflows.Facts{
 		Title: title, WhatLeaked: what, Persons: int(persons), AwareAt: awareAt.UTC(),
 		Unauthorized: unauthorized, SensitiveOrFinancial: sensitive, Jurisdictions: juris,
+		SentSubject: sentSubject, SentAt: sentAt,
 	}
 	if len(errs) > 0 {
 		return incidents.Declaration{}, errs
 	}
+	// What was typed goes into messages to people (the title into
+	// notices, what leaked and the subject into every deletion request):
+	// it may quote nobody on the incident's list, like the CLI's.
+	typed := []contentscan.Part{{Name: InputTitle, Text: title}, {Name: InputWhatLeaked, Text: what}, {Name: InputSentSubject, Text: sentSubject}}
+	cctx, cancel := context.WithTimeout(ctx, typedBudget)
+	findings, err := incidents.CheckTyped(cctx, d.cfg.Lists, typed, decl.WrongRecipients)
+	cancel()
+	if err != nil {
+		// Fail closed: what cannot be checked is not declared.
+		d.log.Warn("slackbot: the typed fields could not be checked", "error", err)
+		return incidents.Declaration{}, map[string]string{InputTitle: "breachflow could not check these fields against the recipient list in time; submit again, or declare with `starter start`."}
+	}
+	for _, f := range findings {
+		if _, ok := errs[f.Part]; ok || !slices.Contains([]string{InputTitle, InputWhatLeaked, InputSentSubject}, f.Part) {
+			continue
+		}
+		errs[f.Part] = fmt.Sprintf("This goes to every recipient and holds personal data (line %d, column %d: %s). Rewrite it without names, addresses or numbers.",
+			max(f.Line, 1), max(f.Col, 1), f.Rule)
+	}
+	if len(errs) > 0 {
+		d.log.Info("slackbot: declaration refused: typed fields hold personal data", "findings", len(findings))
+		return incidents.Declaration{}, errs
+	}
 	return decl, nil
 }
+
+// typedBudget bounds the check of the typed fields against the list, in
+// Slack's three seconds.
+const typedBudget = 2 * time.Second
 
 // parseLocalTime reads a date picker (YYYY-MM-DD) and a time picker (HH:mm)
 // in loc. On failure it names the block to show msg on.

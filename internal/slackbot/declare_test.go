@@ -90,7 +90,7 @@ func TestDeclareOpensTheModalAtOnceWithoutTouchingTemporal(t *testing.T) {
 	}
 	for _, id := range []string{slackbot.InputRunbook, slackbot.InputTitle, slackbot.InputWhatLeaked, slackbot.InputPersons,
 		slackbot.InputAwareDate, slackbot.InputAwareTime, slackbot.InputUnauthorized, slackbot.InputSensitive,
-		slackbot.InputJurisdictions, slackbot.InputList} {
+		slackbot.InputJurisdictions, slackbot.InputList, slackbot.InputSentSubject, slackbot.InputSentDate, slackbot.InputSentTime} {
 		if !inputs[id] {
 			t.Errorf("modal has no input %q", id)
 		}
@@ -147,6 +147,15 @@ func TestDeclareValidationErrorsGoBackIntoTheModal(t *testing.T) {
 		{"unauthorized purpose unanswered", map[string]string{slackbot.InputUnauthorized: ""}, slackbot.InputUnauthorized, "yes or no"},
 		{"unknown regime", map[string]string{slackbot.InputJurisdictions: "JP-APPI,XX-LAW"}, slackbot.InputJurisdictions, "XX-LAW"},
 		{"no regime", map[string]string{slackbot.InputJurisdictions: ""}, slackbot.InputJurisdictions, "at least one"},
+		{"sent time without a date", map[string]string{slackbot.InputSentTime: "10:00"}, slackbot.InputSentDate, "Pick the date"},
+		{"sent tomorrow", map[string]string{slackbot.InputSentDate: "2026-11-22"}, slackbot.InputSentDate, "in the future"},
+		// What is typed goes into every deletion request and notice: it
+		// may quote nobody on the list (the first is 鈴木 健太).
+		{"title names a listed person", map[string]string{slackbot.InputTitle: "鈴木健太様ほかへの誤送信"}, slackbot.InputTitle, "line 1, column 1: person-name"},
+		{"what leaked spells a listed person in kana", map[string]string{slackbot.InputWhatLeaked: "会員情報（すずき けんた 等）"}, slackbot.InputWhatLeaked, "person-kana"},
+		{"subject holds a disguised listed address", map[string]string{slackbot.InputSentSubject: "kenta.suzuki☆example.jp 様 ご案内"}, slackbot.InputSentSubject, "personal data"},
+		{"subject holds a listed phone number", map[string]string{slackbot.InputSentSubject: "ご連絡先 090 1234 5678 の件"}, slackbot.InputSentSubject, "personal data"},
+		{"subject holds anyone's address", map[string]string{slackbot.InputSentSubject: "to someone@example.org"}, slackbot.InputSentSubject, "personal data"},
 	}
 	h := newHarness(t, defaultOptions())
 	for _, tt := range tests {
@@ -174,6 +183,11 @@ func TestDeclareValidationErrorsGoBackIntoTheModal(t *testing.T) {
 			if !strings.Contains(vr.Errors[tt.block], tt.want) {
 				t.Errorf("error %q, want it to say %q", vr.Errors[tt.block], tt.want)
 			}
+			for _, leaked := range []string{"鈴木", "健太", "すずき", "kenta", "1234"} {
+				if strings.Contains(vr.Errors[tt.block], leaked) {
+					t.Errorf("error %q quotes what was typed (%q)", vr.Errors[tt.block], leaked)
+				}
+			}
 			h.bot.Wait()
 			if calls := h.temporal.Calls(); len(calls) != 0 {
 				t.Errorf("an invalid form reached Temporal: %+v", calls)
@@ -185,7 +199,11 @@ func TestDeclareValidationErrorsGoBackIntoTheModal(t *testing.T) {
 func TestValidDeclarationStartsExactlyOneIncidentDeclaredByTheSlackUser(t *testing.T) {
 	h := newHarness(t, defaultOptions())
 	viewID := h.openDeclare(alice, "")
-	resp, err := h.sb.SubmitView(context.Background(), alice, viewID, validDeclaration())
+	values := validDeclaration()
+	values[slackbot.InputSentSubject] = map[string]string{slackbot.InputSentSubject: "【ご注文確認】ご注文ありがとうございます"}
+	values[slackbot.InputSentDate] = map[string]string{slackbot.InputSentDate: "2026-11-20"}
+	values[slackbot.InputSentTime] = map[string]string{slackbot.InputSentTime: "18:05"}
+	resp, err := h.sb.SubmitView(context.Background(), alice, viewID, values)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,6 +235,10 @@ func TestValidDeclarationStartsExactlyOneIncidentDeclaredByTheSlackUser(t *testi
 		Title: "Order confirmation sent to the wrong customers", WhatLeaked: "names and order numbers in an attachment",
 		Persons: 53, AwareAt: time.Date(2026, 11, 21, 0, 30, 0, 0, time.UTC), Unauthorized: false, SensitiveOrFinancial: true,
 		Jurisdictions: []string{"JP-APPI", "EU-GDPR"},
+		SentSubject:   "【ご注文確認】ご注文ありがとうございます", SentAt: time.Date(2026, 11, 20, 9, 5, 0, 0, time.UTC),
+	}
+	if got := in.Facts; got.SentSubject != want.SentSubject || !got.SentAt.Equal(want.SentAt) {
+		t.Errorf("sent subject %q at %v, want %q at %v", got.SentSubject, got.SentAt, want.SentSubject, want.SentAt)
 	}
 	if got := in.Facts; got.Title != want.Title || got.WhatLeaked != want.WhatLeaked || got.Persons != want.Persons ||
 		!got.AwareAt.Equal(want.AwareAt) || got.Unauthorized != want.Unauthorized ||

@@ -235,6 +235,23 @@ func (l fakeLists) Resolve(_ context.Context, ref string) (recipients.ListRef, e
 	return r, nil
 }
 
+// Page returns the known list's people: the first is 鈴木 健太
+// (kenta.suzuki@example.jp, 090-1234-5678), the others 会員 N.
+func (l fakeLists) Page(_ context.Context, ref recipients.ListRef, offset, limit int) ([]recipients.Recipient, error) {
+	if ref.SHA256 != knownRef.SHA256 {
+		return nil, fmt.Errorf("no list %s", ref.SHA256)
+	}
+	var out []recipients.Recipient
+	for k := offset; k < min(offset+limit, ref.Count); k++ {
+		r := recipients.Recipient{ID: recipients.RecipientID(k + 1), Name: fmt.Sprintf("会員 %03d号", k+1), Email: fmt.Sprintf("m%03d@example.jp", k+1)}
+		if k == 0 {
+			r = recipients.Recipient{ID: "R00001", Name: "鈴木 健太", Kana: "スズキ ケンタ", Email: "kenta.suzuki@example.jp", Phone: "+819012345678"}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // knownList is the reference fakeLists resolves.
 const knownList = "sha256:3f2a9c"
 

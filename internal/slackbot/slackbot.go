@@ -60,6 +60,8 @@ var _ Temporal = client.Client(nil)
 // `starter recipients put`, to the stored list.
 type Lists interface {
 	Resolve(ctx context.Context, ref string) (recipients.ListRef, error)
+	// Page reads the list, to check what a responder typed against it.
+	Page(ctx context.Context, ref recipients.ListRef, offset, limit int) ([]recipients.Recipient, error)
 }
 
 // Config is what the dispatcher needs. Slack, Temporal and SigningSecret
