@@ -255,33 +255,19 @@ func (n *Notices) checkPeople(ctx context.Context, c NoticeContent, lists []reci
 	t.Allow(c.Allowlist.Emails...)
 	t.Allow(c.Allowlist.Phones...)
 	t.Allow(n.Config.Sender.Address, n.Config.Sender.PostalCode+n.Config.Sender.Address)
-	col := contentscan.NewCollector()
-	seen := map[string]bool{}
-	for _, ref := range lists {
-		if ref.Count <= 0 || seen[ref.SHA256] {
-			continue
+	found, err := recipients.FindPeople(ctx, n.Lists, t, lists, func(done int) {
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, done)
 		}
-		seen[ref.SHA256] = true
-		for off := 0; off < ref.Count; off += peoplePage {
-			rs, err := n.Lists.Page(ctx, ref, off, peoplePage)
-			if err != nil {
-				if errors.Is(err, recipients.ErrFingerprint) || errors.Is(err, recipients.ErrBadRef) {
-					return nil, temporal.NewNonRetryableApplicationError("recipient list does not match its fingerprint", ErrTypeListTampered, err)
-				}
-				return nil, fmt.Errorf("check the notice against %s: %w", ref, err)
-			}
-			for _, r := range rs {
-				col.Add(t.Find(r.Person()))
-			}
-			activity.RecordHeartbeat(ctx, off)
-		}
+	})
+	if errors.Is(err, recipients.ErrFingerprint) || errors.Is(err, recipients.ErrBadRef) {
+		return nil, temporal.NewNonRetryableApplicationError("recipient list does not match its fingerprint", ErrTypeListTampered, err)
 	}
-	return col.Findings(), nil
+	if err != nil {
+		return nil, fmt.Errorf("check the notice: %w", err)
+	}
+	return found, nil
 }
-
-// peoplePage is how many recipients the people check reads at a time.
-const peoplePage = 1000
-
 func (n *Notices) checkList(ctx context.Context, ref recipients.ListRef) error {
 	if ref.Count <= 0 {
 		return temporal.NewNonRetryableApplicationError("the recipient list is empty", ErrTypeListTampered, nil)
@@ -404,6 +390,9 @@ type listReach struct {
 	total, sendable int
 	sample          []string
 }
+
+// peoplePage is how many recipients reach reads at a time.
+const peoplePage = 1000
 
 // sampleSize is how many masked addresses the approvers see.
 const sampleSize = 5

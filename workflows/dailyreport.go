@@ -8,6 +8,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/internal/record"
 	"github.com/breachflow/breachflow/runbooks"
 )
@@ -58,6 +59,9 @@ type dailyReport struct {
 	affected func(ctx workflow.Context, pub publicReport) string
 	sh       *crew
 	carry    *DailyReportCarry
+	// lists are the incident's lists, which the staff report may quote
+	// nobody on (nil: only the patterns are checked).
+	lists func() []recipients.ListRef
 }
 
 func newDailyReport(phase runbooks.DailyReportPhase, declaredAt time.Time, carry *DailyReportCarry, sh *crew,
@@ -148,7 +152,18 @@ func (d *dailyReport) tick(ctx workflow.Context, now time.Time) {
 			toAffected = true
 		}
 	}
+	withheld := ""
+	if workflow.GetVersion(ctx, versionDailyReportChecked, workflow.DefaultVersion, 1) >= 1 {
+		var lists []recipients.ListRef
+		if d.lists != nil {
+			lists = d.lists()
+		}
+		nt.text, withheld = checkedStaffText(ctx, d.sh.incidentID, "leak check of the daily report", nt.text, lists)
+	}
 	to, outcome := d.sh.n.send(ctx, nt)
+	if withheld != "" {
+		outcome += "; " + withheld
+	}
 	if toAffected {
 		to = append(to, runbooks.AudienceAffected)
 		out := "affected: not sent — no broadcast"

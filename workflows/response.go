@@ -121,6 +121,7 @@ func (r *response) setup(ctx workflow.Context) error {
 	if p := rb.Phases.DailyReport; p != nil {
 		r.daily = newDailyReport(*p, declared, &r.carry.Daily, r.sh, func() string { return r.carry.Facts.Title },
 			r.dailySnapshot, func(ctx workflow.Context) { r.obligations.refresh(ctx, r.situation(ctx)) }, r.notices.dailyReport)
+		r.daily.lists = r.notices.otherLists
 	}
 	var due time.Time
 	if p := rb.Phases.Close; p != nil {
@@ -243,7 +244,8 @@ func (r *response) validateFacts(ctx workflow.Context, ch FactsChange) error {
 	case !found.IsZero() && found.Before(ch.Facts.AwareAt):
 		return fmt.Errorf("the unauthorized purpose cannot have been found (%s) before the organisation became aware of the breach (%s)",
 			fmtAt(found, r.sh.loc), fmtAt(ch.Facts.AwareAt, r.sh.loc))
-	case factsKey(ch.Facts) == factsKey(r.carry.Facts) && (found.IsZero() || r.obligations.unauthorizedFoundAt().Equal(found)):
+	case factsKey(ch.Facts) == factsKey(r.carry.Facts) && ch.Facts.SentSubject == r.carry.Facts.SentSubject &&
+		ch.Facts.SentAt.Equal(r.carry.Facts.SentAt) && (found.IsZero() || r.obligations.unauthorizedFoundAt().Equal(found)):
 		return errors.New("the new facts are the same as the current ones")
 	}
 	return nil
@@ -254,6 +256,11 @@ func (r *response) validateFacts(ctx workflow.Context, ch FactsChange) error {
 // and none is dropped.
 func (r *response) changeFacts(ctx workflow.Context, ch FactsChange) ([]ObligationSummary, error) {
 	old := r.carry.Facts
+	if workflow.GetVersion(ctx, versionFactsChecked, workflow.DefaultVersion, 1) >= 1 {
+		if err := r.checkFactsChange(ctx, old, ch.Facts); err != nil {
+			return nil, err
+		}
+	}
 	r.carry.Facts = ch.Facts
 	summary := factsDiff(old, ch.Facts, r.sh.loc)
 	if found := ch.UnauthorizedPurposeFoundAt; !found.IsZero() {

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -171,6 +172,28 @@ func respInput(t *testing.T, jurisdictions ...string) IncidentInput {
 	}
 }
 
+// respPeople serves every list as seed 000's wrong recipients: 佐藤 美咲,
+// 鈴木 健太 and 高橋 陽子 first, then 会員 N.
+type respPeople struct{}
+
+func (respPeople) Page(_ context.Context, ref recipients.ListRef, offset, limit int) ([]recipients.Recipient, error) {
+	named := []recipients.Recipient{
+		{Name: "佐藤 美咲", Kana: "サトウ ミサキ", Email: "misaki.sato@example.jp", Phone: "+819011112222", PostalCode: "060-0001", Address: "北海道札幌市中央区北1条西2丁目3-4"},
+		{Name: "鈴木 健太", Kana: "スズキ ケンタ", Email: "kenta.suzuki@example.jp", Phone: "+819012345678"},
+		{Name: "高橋 陽子", Kana: "タカハシ ヨウコ", Email: "yoko.takahashi@example.jp"},
+	}
+	var out []recipients.Recipient
+	for k := offset; k < min(offset+limit, ref.Count); k++ {
+		r := recipients.Recipient{Name: fmt.Sprintf("会員 %03d号", k+1)}
+		if k < len(named) {
+			r = named[k]
+		}
+		r.ID = recipients.RecipientID(k + 1)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // respSent is one message breachflow sent, to "slack" or a role.
 type respSent struct {
 	at      time.Time
@@ -216,6 +239,9 @@ func newRespHarnessAt(t *testing.T, realRecorder *activities.Recorder, start tim
 	env.OnActivity(a.DraftReport, mock.Anything, mock.Anything).Return(func(_ context.Context, req reports.Request) (reports.Draft, error) {
 		return reports.Build(req)
 	})
+	// The leak check itself, on the people of respPeople.
+	checker := &activities.Notices{Lists: respPeople{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env.OnActivity(noticeActs.CheckText, mock.Anything, mock.Anything).Return(checker.CheckText)
 	if realRecorder != nil {
 		env.RegisterActivity(realRecorder)
 	} else {
