@@ -23,7 +23,7 @@ func cmdCodecServer(ctx context.Context, logger *slog.Logger, args []string) err
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
 	}
-	cfg, err := config.FromEnv()
+	cfg, err := config.ForRole(config.RoleCodecServer)
 	if err != nil {
 		return err
 	}
@@ -33,6 +33,9 @@ func cmdCodecServer(ctx context.Context, logger *slog.Logger, args []string) err
 	}
 	opts, err := codec.ServerOptionsFromEnv(os.Getenv)
 	if err != nil {
+		return err
+	}
+	if err := codec.CheckListen(*addr, opts, config.IsLoopback); err != nil {
 		return err
 	}
 	opts.Logger = logger

@@ -35,7 +35,7 @@ func cmdSandboxDeclare(ctx context.Context, logger *slog.Logger, args []string) 
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
 	}
-	cfg, err := config.FromEnv()
+	cfg, err := config.ForRole(config.RoleSandbox)
 	if err != nil {
 		return err
 	}

@@ -30,12 +30,12 @@ func cmdServe(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
 	}
-	cfg, err := config.FromEnv()
+	cfg, err := config.ForRole(config.RoleServe)
 	if err != nil {
 		return err
 	}
-	if s := cfg.SandboxNotice(); len(s) > 0 {
-		logger.Info("no credentials for these providers: using the sandbox", "providers", s, "sandbox_url", cfg.SandboxURL)
+	if cfg.Sandbox {
+		logger.Warn("sandbox mode (BREACHFLOW_SANDBOX=1): public sandbox secrets in use; never with real data", "sandboxed", cfg.SandboxNotice(), "sandbox_url", cfg.SandboxURL)
 	}
 	c, err := temporalx.Dial(cfg, logger)
 	if err != nil {
@@ -137,7 +137,7 @@ func cmdSandbox(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
 	}
-	cfg, err := config.FromEnv()
+	cfg, err := config.ForRole(config.RoleSandbox)
 	if err != nil {
 		return err
 	}

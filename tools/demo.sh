@@ -19,6 +19,9 @@ SERVE_PORT=${SERVE_PORT:-8080}
 SANDBOX_PORT=${SANDBOX_PORT:-8090}
 CODEC_PORT=${CODEC_PORT:-8081}
 
+# The demo runs in sandbox mode: the public sandbox secrets of this
+# repository, on 127.0.0.1 only (SECURITY.md).
+export BREACHFLOW_SANDBOX=1
 export TEMPORAL_ADDRESS=127.0.0.1:$TEMPORAL_PORT
 export TEMPORAL_NAMESPACE=${TEMPORAL_NAMESPACE:-default}
 export BREACHFLOW_LIST_DIR=$DATA/lists

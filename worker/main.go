@@ -19,12 +19,12 @@ import (
 
 func main() {
 	logger := redact.NewJSONLogger(os.Stderr, slog.LevelInfo)
-	cfg, err := config.FromEnv()
+	cfg, err := config.ForRole(config.RoleWorker)
 	if err != nil {
 		fatal(logger, "configuration", err)
 	}
-	if s := cfg.SandboxNotice(); len(s) > 0 {
-		logger.Info("no credentials for these providers: using the sandbox", "providers", s, "sandbox_url", cfg.SandboxURL)
+	if cfg.Sandbox {
+		logger.Warn("sandbox mode (BREACHFLOW_SANDBOX=1): public sandbox secrets in use; never with real data", "sandboxed", cfg.SandboxNotice(), "sandbox_url", cfg.SandboxURL)
 	}
 	c, err := temporalx.Dial(cfg, logger)
 	if err != nil {

@@ -93,6 +93,17 @@ func ServerOptionsFromEnv(getenv func(string) string) (Options, error) {
 	return opts, nil
 }
 
+// CheckListen refuses to serve without a token beyond loopback: with
+// opts.InsecureNoAuth and no token, anyone who reaches addr could decrypt
+// every payload, so addr must bind 127.0.0.1 or ::1 (loopback decides).
+func CheckListen(addr string, opts Options, loopback func(addr string) bool) error {
+	if opts.Token == "" && opts.InsecureNoAuth && !loopback(addr) {
+		return fmt.Errorf("%s is set and %s is empty, but the codec server would listen on %s, beyond loopback: anyone reaching it could decrypt every payload. Set %s, or listen on 127.0.0.1",
+			EnvServerInsecureNoAuth, EnvServerToken, addr, EnvServerToken)
+	}
+	return nil
+}
+
 // Handler returns the codec server: the SDK's payload codec HTTP handler
 // (POST …/encode and …/decode at any depth, e.g. /default/decode, per the
 // codec server protocol) over a Codec for keys, behind CORS for

@@ -1,13 +1,24 @@
 // Package config reads breachflow's configuration from the environment,
 // using the ecosystem's own variable names: TEMPORAL_* (through the SDK's
 // envconfig), SENDGRID_*, TWILIO_*, SLACK_*, and BREACHFLOW_* for our own.
-// A provider without credentials is served by the local sandbox.
+//
+// It fails closed. Each process role needs its own secrets (Requirements);
+// a missing one stops the process with a message naming the variable. The
+// public sandbox secrets of this repository are used only in sandbox mode
+// (BREACHFLOW_SANDBOX=1: the demo and the tests), only for a provider none
+// of whose variables is set, never in place of a configured value, never
+// beside a real credential, and never by a process listening beyond
+// loopback. Outside sandbox mode a sandbox value is refused wherever it is
+// given.
 package config
 
 import (
 	"fmt"
+	"maps"
+	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/breachflow/breachflow/internal/roles"
@@ -39,6 +50,15 @@ type Config struct {
 	SendGrid SendGrid
 	Twilio   Twilio
 	Slack    Slack
+
+	// Role is the process this configuration was loaded for.
+	Role Role
+	// Sandbox: the process is in sandbox mode (BREACHFLOW_SANDBOX=1).
+	Sandbox bool
+	// sandboxed lists what is served by the public sandbox secrets
+	// ("sendgrid", "twilio", "slack", "link secret"); empty outside
+	// sandbox mode.
+	sandboxed []string
 }
 
 // SendGrid holds SendGrid credentials; an empty APIKey means the sandbox.
@@ -82,19 +102,110 @@ const (
 	SandboxSendGridWebhookPublicKey = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEtuL6V4BEiqKEiFIu8Yjg4aSnggY7luuFNy9x0ap4kyvs3vVECvQvzrD4S87ie9jwp6CG2lA3DoyoKvolgTdk2w=="
 )
 
-// FromEnv reads the configuration from the process environment.
-func FromEnv() (Config, error) { return Load(os.Getenv) }
+// EnvSandbox puts a process in sandbox mode: "1" (or true, yes).
+const EnvSandbox = "BREACHFLOW_SANDBOX"
 
-// Load reads the configuration through getenv (os.Getenv in production, a
-// map in tests) and validates it.
-func Load(getenv func(string) string) (Config, error) {
+// Role is a kind of breachflow process; each needs its own secrets.
+type Role string
+
+// The process roles.
+const (
+	// RoleCLI is the starter's commands that talk to Temporal: no
+	// provider secrets (payload keys are required by temporalx).
+	RoleCLI Role = "cli"
+	// RoleWorker sends mail, calls and Slack messages and signs links.
+	RoleWorker Role = "worker"
+	// RoleServe is the front door: it verifies links, provider webhooks
+	// and Slack requests.
+	RoleServe Role = "serve"
+	// RoleCodecServer decrypts payloads for the Temporal UI; its own token
+	// rules are codec.ServerOptionsFromEnv's and CheckCodecListen's.
+	RoleCodecServer Role = "codec-server"
+	// RoleSandbox is the provider simulators and the demo driving them:
+	// sandbox mode only.
+	RoleSandbox Role = "sandbox"
+)
+
+// Requirement is one secret a role needs: a variable, or one of several.
+type Requirement struct {
+	Provider string   // "sendgrid", "twilio", "slack", "breachflow"
+	AnyOf    []string // the variables, any one of which satisfies it
+	Why      string
+}
+
+// Requirements lists the secrets a role needs, in the order they are
+// checked: SECURITY.md's table is this.
+func Requirements(r Role) []Requirement {
+	switch r {
+	case RoleWorker:
+		return []Requirement{
+			{"sendgrid", []string{"SENDGRID_API_KEY"}, "to send mail"},
+			{"twilio", []string{"TWILIO_ACCOUNT_SID"}, "to call and text"},
+			{"twilio", []string{"TWILIO_AUTH_TOKEN"}, "to call and text"},
+			{"twilio", []string{"TWILIO_FROM_NUMBER"}, "to call and text"},
+			{"slack", []string{"SLACK_BOT_TOKEN"}, "to post to the incident channel"},
+			{"breachflow", []string{"BREACHFLOW_LINK_SECRET"}, "to sign the confirmation links in every deletion request"},
+			{"breachflow", []string{"BREACHFLOW_PUBLIC_URL"}, "to build the confirmation links and provider callbacks (where recipients and providers reach the front door)"},
+		}
+	case RoleServe:
+		return []Requirement{
+			{"sendgrid", []string{"SENDGRID_WEBHOOK_PUBLIC_KEY"}, "to verify SendGrid's event webhook"},
+			{"twilio", []string{"TWILIO_AUTH_TOKEN"}, "to verify Twilio's callbacks"},
+			{"slack", []string{"SLACK_BOT_TOKEN"}, "to answer in Slack"},
+			{"slack", []string{"SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"}, "to verify Slack's requests (HTTP) or to connect in Socket Mode"},
+			{"breachflow", []string{"BREACHFLOW_LINK_SECRET"}, "to verify the confirmation links"},
+		}
+	}
+	return nil
+}
+
+// providerVars are each provider's variables: one set means the provider
+// is configured (real), and is never completed with sandbox values.
+var providerVars = []struct {
+	name string
+	vars []string
+}{
+	{"sendgrid", []string{"SENDGRID_API_KEY", "SENDGRID_WEBHOOK_PUBLIC_KEY"}},
+	{"twilio", []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"}},
+	{"slack", []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"}},
+}
+
+// sandboxValues are the public values of this repository: outside sandbox
+// mode a variable holding one is refused.
+var sandboxValues = map[string]string{
+	"BREACHFLOW_LINK_SECRET":      SandboxLinkSecret,
+	"SENDGRID_API_KEY":            SandboxSendGridAPIKey,
+	"SENDGRID_WEBHOOK_PUBLIC_KEY": SandboxSendGridWebhookPublicKey,
+	"TWILIO_ACCOUNT_SID":          SandboxTwilioAccountSID,
+	"TWILIO_AUTH_TOKEN":           SandboxTwilioAuthToken,
+	"SLACK_BOT_TOKEN":             SandboxSlackBotToken,
+	"SLACK_SIGNING_SECRET":        SandboxSlackSigningSecret,
+	"BREACHFLOW_CODEC_KEYS":       SandboxCodecKeys,
+}
+
+// FromEnv reads the configuration of a command-line process from the
+// process environment.
+func FromEnv() (Config, error) { return Load(RoleCLI, os.Getenv) }
+
+// ForRole reads the configuration of a role from the process environment.
+func ForRole(r Role) (Config, error) { return Load(r, os.Getenv) }
+
+// Load reads the configuration of a role through getenv (os.Getenv in
+// production, a map in tests) and validates it.
+func Load(role Role, getenv func(string) string) (Config, error) {
 	get := func(key, def string) string {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
 			return v
 		}
 		return def
 	}
+	sandbox, err := parseSandbox(getenv(EnvSandbox))
+	if err != nil {
+		return Config{}, err
+	}
 	c := Config{
+		Role:         role,
+		Sandbox:      sandbox,
 		TaskQueue:    get("BREACHFLOW_TASK_QUEUE", "breachflow"),
 		PublicURL:    strings.TrimRight(get("BREACHFLOW_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
 		ListenAddr:   get("BREACHFLOW_LISTEN_ADDR", "127.0.0.1:8080"),
@@ -126,89 +237,167 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	c.Roles = dir
-	if err := c.validate(); err != nil {
-		return Config{}, err
+	if err := c.validate(func(k string) string { return strings.TrimSpace(getenv(k)) }); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", role.process(), err)
 	}
 	return c, nil
 }
 
-func (c *Config) validate() error {
+// process names the role as its command does.
+func (r Role) process() string {
+	switch r {
+	case RoleWorker:
+		return "worker"
+	case RoleServe:
+		return "starter serve"
+	case RoleCodecServer:
+		return "starter codec-server"
+	case RoleSandbox:
+		return "starter sandbox"
+	}
+	return "starter"
+}
+
+func parseSandbox(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no":
+		return false, nil
+	case "1", "true", "yes":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s=%q: want 1 (sandbox mode: public secrets, for the demo and tests) or 0", EnvSandbox, v)
+}
+
+// IsLoopback reports whether a listen address (host:port) binds to the
+// loopback interface only: 127.0.0.0/8, ::1 or localhost. An empty host
+// (":8080") binds every interface.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *Config) validate(getenv func(string) string) error {
 	for name, v := range map[string]string{"BREACHFLOW_PUBLIC_URL": c.PublicURL, "BREACHFLOW_SANDBOX_URL": c.SandboxURL} {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("%s=%q: want an absolute http(s) URL such as https://breach.example.com", name, v)
 		}
 	}
+	configured := map[string]bool{}
+	for _, p := range providerVars {
+		for _, v := range p.vars {
+			if getenv(v) != "" {
+				configured[p.name] = true
+			}
+		}
+	}
+	if !c.Sandbox {
+		if c.Role == RoleSandbox {
+			return fmt.Errorf("it runs the provider simulators with public secrets: only in sandbox mode (%s=1)", EnvSandbox)
+		}
+		for _, name := range slices.Sorted(maps.Keys(sandboxValues)) {
+			if getenv(name) == sandboxValues[name] {
+				return fmt.Errorf("%s holds the public sandbox value from this repository: set your own (it is accepted only in sandbox mode, %s=1)", name, EnvSandbox)
+			}
+		}
+		for _, req := range Requirements(c.Role) {
+			if !anySet(getenv, req.AnyOf) {
+				return fmt.Errorf("%s is not set: it is required %s. Set it, or run the demo and tests in sandbox mode (%s=1) with the public sandbox secrets on this machine only",
+					strings.Join(req.AnyOf, " or "), req.Why, EnvSandbox)
+			}
+		}
+	} else {
+		// Sandbox mode: a configured provider is real and must be
+		// complete; the others are served by the sandbox. Nothing real
+		// may sit beside a public secret.
+		for _, req := range Requirements(c.Role) {
+			if req.Provider == "breachflow" {
+				continue
+			}
+			if configured[req.Provider] && !anySet(getenv, req.AnyOf) {
+				return fmt.Errorf("%s is not set: %s is configured, so it is real and is never completed with sandbox secrets (%s is required %s)",
+					strings.Join(req.AnyOf, " or "), req.Provider, strings.Join(req.AnyOf, " or "), req.Why)
+			}
+		}
+		real := configured["sendgrid"] || configured["twilio"] || configured["slack"]
+		if (c.Role == RoleWorker || c.Role == RoleServe) && c.LinkSecret == "" && real {
+			return fmt.Errorf("BREACHFLOW_LINK_SECRET is not set: with a real provider configured the public sandbox secret is refused (32+ random bytes, e.g. `openssl rand -hex 32`)")
+		}
+		if c.Role == RoleServe && !IsLoopback(c.ListenAddr) {
+			return fmt.Errorf("BREACHFLOW_LISTEN_ADDR=%s is not loopback: sandbox mode uses public secrets, so the front door listens on 127.0.0.1 or ::1 only", c.ListenAddr)
+		}
+		if c.Role == RoleSandbox && !IsLoopback(c.SandboxAddr) {
+			return fmt.Errorf("BREACHFLOW_SANDBOX_ADDR=%s is not loopback: the simulators accept public secrets, so they listen on 127.0.0.1 or ::1 only", c.SandboxAddr)
+		}
+	}
 	if c.Twilio.AccountSID != "" && (c.Twilio.AuthToken == "" || c.Twilio.FromNumber == "") {
 		return fmt.Errorf("TWILIO_ACCOUNT_SID is set: TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER are required too")
 	}
-	if c.Slack.BotToken != "" && c.Slack.SigningSecret == "" && c.Slack.AppToken == "" {
+	if c.Slack.BotToken != "" && c.Slack.SigningSecret == "" && c.Slack.AppToken == "" && c.Role == RoleServe {
 		return fmt.Errorf("SLACK_BOT_TOKEN is set: SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode) is required too")
 	}
-	if c.SendGrid.APIKey != "" && c.SendGrid.WebhookPublicKey == "" {
-		return fmt.Errorf("SENDGRID_API_KEY is set: SENDGRID_WEBHOOK_PUBLIC_KEY is required to verify the event webhook (Mail Settings > Event Webhook > Signature Verification)")
+	if c.Sandbox {
+		c.fillSandbox(configured)
 	}
-	if c.LinkSecret == "" {
-		if !c.FullySandboxed() {
-			return fmt.Errorf("BREACHFLOW_LINK_SECRET is required when real provider credentials are set (32+ random bytes, e.g. `openssl rand -hex 32`)")
-		}
-		c.LinkSecret = SandboxLinkSecret
-	}
-	if len(c.LinkSecret) < 16 {
+	if c.LinkSecret != "" && len(c.LinkSecret) < 16 {
 		return fmt.Errorf("BREACHFLOW_LINK_SECRET is too short: use 32+ random bytes, e.g. `openssl rand -hex 32`")
 	}
-	c.fillSandbox()
 	return nil
 }
 
-// Sandboxed providers, decided from the credentials given.
-func (c Config) SendGridSandboxed() bool {
-	return c.SendGrid.APIKey == "" || c.SendGrid.APIKey == SandboxSendGridAPIKey
-}
-
-// TwilioSandboxed reports whether Twilio calls go to the sandbox.
-func (c Config) TwilioSandboxed() bool {
-	return c.Twilio.AccountSID == "" || c.Twilio.AccountSID == SandboxTwilioAccountSID
-}
-
-// SlackSandboxed reports whether Slack calls go to the sandbox.
-func (c Config) SlackSandboxed() bool {
-	return c.Slack.BotToken == "" || c.Slack.BotToken == SandboxSlackBotToken
-}
-
-// FullySandboxed reports whether no real provider is configured.
-func (c Config) FullySandboxed() bool {
-	return c.SendGridSandboxed() && c.TwilioSandboxed() && c.SlackSandboxed()
-}
-
-// fillSandbox puts the sandbox credentials in place of missing ones.
-func (c *Config) fillSandbox() {
-	if c.SendGridSandboxed() {
-		c.SendGrid = SendGrid{APIKey: SandboxSendGridAPIKey, WebhookPublicKey: SandboxSendGridWebhookPublicKey}
-	}
-	if c.TwilioSandboxed() {
-		c.Twilio = Twilio{AccountSID: SandboxTwilioAccountSID, AuthToken: SandboxTwilioAuthToken, FromNumber: SandboxTwilioFromNumber}
-	}
-	if c.SlackSandboxed() {
-		c.Slack.BotToken = SandboxSlackBotToken
-		if c.Slack.SigningSecret == "" {
-			c.Slack.SigningSecret = SandboxSlackSigningSecret
+func anySet(getenv func(string) string, vars []string) bool {
+	for _, v := range vars {
+		if getenv(v) != "" {
+			return true
 		}
 	}
+	return false
 }
 
-// SandboxNotice lists, for a one-time log line, which providers are served by
-// the sandbox; empty when none are.
-func (c Config) SandboxNotice() []string {
-	var s []string
-	if c.SendGridSandboxed() {
-		s = append(s, "sendgrid")
-	}
-	if c.TwilioSandboxed() {
-		s = append(s, "twilio")
-	}
-	if c.SlackSandboxed() {
-		s = append(s, "slack")
-	}
-	return s
+// SendGridSandboxed reports whether mail goes to the sandbox.
+func (c Config) SendGridSandboxed() bool { return slices.Contains(c.sandboxed, "sendgrid") }
+
+// TwilioSandboxed reports whether Twilio calls go to the sandbox.
+func (c Config) TwilioSandboxed() bool { return slices.Contains(c.sandboxed, "twilio") }
+
+// SlackSandboxed reports whether Slack calls go to the sandbox.
+func (c Config) SlackSandboxed() bool { return slices.Contains(c.sandboxed, "slack") }
+
+// AnyReal reports whether any provider is configured with real
+// credentials.
+func (c Config) AnyReal() bool {
+	return !c.SendGridSandboxed() || !c.TwilioSandboxed() || !c.SlackSandboxed()
 }
+
+// fillSandbox puts the public sandbox secrets in place of the providers
+// none of whose variables is set, and of a missing link secret (only
+// when no provider is real: validate refuses otherwise).
+func (c *Config) fillSandbox(configured map[string]bool) {
+	if !configured["sendgrid"] {
+		c.SendGrid = SendGrid{APIKey: SandboxSendGridAPIKey, WebhookPublicKey: SandboxSendGridWebhookPublicKey}
+		c.sandboxed = append(c.sandboxed, "sendgrid")
+	}
+	if !configured["twilio"] {
+		c.Twilio = Twilio{AccountSID: SandboxTwilioAccountSID, AuthToken: SandboxTwilioAuthToken, FromNumber: SandboxTwilioFromNumber}
+		c.sandboxed = append(c.sandboxed, "twilio")
+	}
+	if !configured["slack"] {
+		c.Slack = Slack{BotToken: SandboxSlackBotToken, SigningSecret: SandboxSlackSigningSecret}
+		c.sandboxed = append(c.sandboxed, "slack")
+	}
+	if c.LinkSecret == "" {
+		c.LinkSecret = SandboxLinkSecret
+		c.sandboxed = append(c.sandboxed, "link secret")
+	}
+}
+
+// SandboxNotice lists, for the one log line sandbox mode writes at start,
+// what the public sandbox secrets serve; empty outside sandbox mode.
+func (c Config) SandboxNotice() []string { return slices.Clone(c.sandboxed) }

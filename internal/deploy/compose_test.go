@@ -32,11 +32,42 @@ func repoRoot(t *testing.T) string {
 // (interpolation, merge keys, schema validation), with env as the whole
 // environment: the developer's shell and any .env file are ignored, so the
 // result does not depend on them.
+// composeSecrets are the secrets docker-compose.yml requires: a
+// deployment's .env. loadCompose adds them under the host's.
+var composeSecrets = map[string]string{
+	"BREACHFLOW_PUBLIC_URL":       "https://breach.example.co.jp",
+	"BREACHFLOW_LINK_SECRET":      "env-link-secret",
+	"BREACHFLOW_CODEC_KEYS":       "k1:env-codec-key",
+	"BREACHFLOW_CODEC_TOKEN":      "env-codec-token",
+	"SENDGRID_API_KEY":            "env-sendgrid-api-key",
+	"SENDGRID_WEBHOOK_PUBLIC_KEY": "env-sendgrid-webhook-key",
+	"TWILIO_ACCOUNT_SID":          "env-twilio-sid",
+	"TWILIO_AUTH_TOKEN":           "env-twilio-token",
+	"TWILIO_FROM_NUMBER":          "env-twilio-from",
+	"SLACK_BOT_TOKEN":             "env-slack-bot-token",
+}
+
 func loadCompose(t *testing.T, env map[string]string) *types.Project {
 	t.Helper()
+	p, err := tryLoadCompose(t, env, true)
+	if err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	return p
+}
+
+// tryLoadCompose loads docker-compose.yml with the host's env (and, with
+// secrets, composeSecrets under it).
+func tryLoadCompose(t *testing.T, env map[string]string, secrets bool) (*types.Project, error) {
+	t.Helper()
 	root := repoRoot(t)
+	all := map[string]string{}
+	if secrets {
+		maps.Copy(all, composeSecrets)
+	}
+	maps.Copy(all, env)
 	var kv []string
-	for k, v := range env {
+	for k, v := range all {
 		kv = append(kv, k+"="+v)
 	}
 	opts, err := cli.NewProjectOptions(
@@ -47,11 +78,35 @@ func loadCompose(t *testing.T, env map[string]string) *types.Project {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := opts.LoadProject(t.Context())
-	if err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
+	return opts.LoadProject(t.Context())
+}
+
+// TestComposeRefusesWithoutSecrets: docker-compose.yml requires every
+// secret, so a deployment missing one stops before anything starts (no
+// service restarting in a loop, no fallback to a public sandbox secret),
+// with a message naming it.
+func TestComposeRefusesWithoutSecrets(t *testing.T) {
+	for _, name := range slices.Sorted(maps.Keys(composeSecrets)) {
+		t.Run(name, func(t *testing.T) {
+			env := maps.Clone(composeSecrets)
+			delete(env, name)
+			_, err := tryLoadCompose(t, env, false)
+			if err == nil {
+				t.Fatalf("docker-compose.yml loads without %s", name)
+			}
+			if !strings.Contains(err.Error(), "set "+name) {
+				t.Errorf("the refusal does not name %s: %v", name, err)
+			}
+		})
 	}
-	return p
+	for _, s := range []string{"BREACHFLOW_SANDBOX", "BREACHFLOW_SANDBOX_URL", "BREACHFLOW_CODEC_INSECURE_NO_AUTH"} {
+		p := loadCompose(t, nil)
+		for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+			if v, ok := env(p.Services[name], s); ok {
+				t.Errorf("%s: %s=%q: a deployment never runs in sandbox mode or without the codec token", name, s, v)
+			}
+		}
+	}
 }
 
 func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
@@ -141,7 +196,6 @@ func TestComposeServices(t *testing.T) {
 		{service: "temporal-ui", image: "temporalio/ui"},
 		{service: "worker", target: "worker"},
 		{service: "starter", target: "starter", command: []string{"serve"}},
-		{service: "sandbox", target: "starter", command: []string{"sandbox"}},
 		{service: "codec-server", target: "starter", command: []string{"codec-server"}},
 	}
 	for _, tt := range tests {
@@ -288,9 +342,6 @@ var listeners = map[string]func(t *testing.T, p *types.Project) (host, port stri
 	"starter": func(t *testing.T, p *types.Project) (string, string) {
 		return envHostPort(t, service(t, p, "starter"), "BREACHFLOW_LISTEN_ADDR")
 	},
-	"sandbox": func(t *testing.T, p *types.Project) (string, string) {
-		return envHostPort(t, service(t, p, "sandbox"), "BREACHFLOW_SANDBOX_ADDR")
-	},
 	// `starter codec-server` reads BREACHFLOW_CODEC_LISTEN_ADDR (starter/codec.go).
 	"codec-server": func(t *testing.T, p *types.Project) (string, string) {
 		return envHostPort(t, service(t, p, "codec-server"), "BREACHFLOW_CODEC_LISTEN_ADDR")
@@ -320,7 +371,6 @@ func TestComposeListenersPublished(t *testing.T) {
 		{"temporal (ui)", "temporal", "8233"},
 		{"temporal-ui", "temporal-ui", "8088"},
 		{"starter", "starter", "8080"},
-		{"sandbox", "sandbox", "8090"},
 		{"codec-server", "codec-server", "8081"},
 	}
 	for _, tt := range tests {
@@ -380,11 +430,6 @@ func TestComposeClients(t *testing.T) {
 		{"worker", "TEMPORAL_ADDRESS", "temporal"},
 		{"starter", "TEMPORAL_ADDRESS", "temporal"},
 		{"temporal-ui", "TEMPORAL_ADDRESS", "temporal"},
-		{"worker", "BREACHFLOW_SANDBOX_URL", "sandbox"},
-		{"starter", "BREACHFLOW_SANDBOX_URL", "sandbox"},
-		{"worker", "BREACHFLOW_PUBLIC_URL", "starter"},
-		{"starter", "BREACHFLOW_PUBLIC_URL", "starter"},
-		{"sandbox", "BREACHFLOW_PUBLIC_URL", "starter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.client+"/"+tt.variable, func(t *testing.T) {
@@ -442,17 +487,10 @@ var shared = []string{
 	"BREACHFLOW_PUBLIC_URL",
 	"BREACHFLOW_LINK_SECRET",
 	"BREACHFLOW_CODEC_KEYS",
-	"BREACHFLOW_SANDBOX_URL",
 	"BREACHFLOW_MAIL_FROM",
 	"BREACHFLOW_MAIL_FROM_NAME",
-	"SENDGRID_API_KEY",
-	"SENDGRID_WEBHOOK_PUBLIC_KEY",
-	"TWILIO_ACCOUNT_SID",
-	"TWILIO_AUTH_TOKEN",
-	"TWILIO_FROM_NUMBER",
 	"SLACK_BOT_TOKEN",
-	"SLACK_SIGNING_SECRET",
-	"SLACK_APP_TOKEN",
+	"TWILIO_AUTH_TOKEN", // the worker calls with it, the front door verifies with it
 }
 
 func TestComposeSharedEnvironment(t *testing.T) {
@@ -477,30 +515,33 @@ func TestComposeSharedEnvironment(t *testing.T) {
 // default when not.
 func TestComposeHostEnvironment(t *testing.T) {
 	both := []string{"worker", "starter"}
+	const required = "(required)"
 	tests := []struct {
 		name     string
-		def      string // value when the host does not set it
+		def      string // value when the host does not set it; required: compose refuses
 		services []string
+		not      []string // services that must not have it
 	}{
-		{"BREACHFLOW_TASK_QUEUE", "breachflow", both},
-		// The sandbox recognises the worker's links by this prefix.
-		{"BREACHFLOW_PUBLIC_URL", "http://starter:8080", []string{"worker", "starter", "sandbox"}},
-		{"BREACHFLOW_LINK_SECRET", "", both}, // the sandbox-only key
-		{"BREACHFLOW_MAIL_FROM", "security@example.com", both},
-		{"BREACHFLOW_MAIL_FROM_NAME", "breachflow", both},
-		{"SENDGRID_API_KEY", "", both}, // empty credentials = sandbox
-		{"SENDGRID_WEBHOOK_PUBLIC_KEY", "", both},
-		{"TWILIO_ACCOUNT_SID", "", both},
-		{"TWILIO_AUTH_TOKEN", "", both},
-		{"TWILIO_FROM_NUMBER", "", both},
-		{"SLACK_BOT_TOKEN", "", both},
-		{"SLACK_SIGNING_SECRET", "", both},
-		{"SLACK_APP_TOKEN", "", both},
-		// Empty = the public sandbox key; the codec server must decrypt
-		// what the worker and the starter encrypt.
-		{"BREACHFLOW_CODEC_KEYS", "", []string{"worker", "starter", "codec-server"}},
-		{"BREACHFLOW_CODEC_TOKEN", "", []string{"codec-server"}}, // empty: the codec server refuses to start
-		{"BREACHFLOW_CODEC_ORIGINS", "http://localhost:8088,http://localhost:8233", []string{"codec-server"}},
+		{"BREACHFLOW_TASK_QUEUE", "breachflow", both, nil},
+		{"BREACHFLOW_PUBLIC_URL", required, both, nil},
+		{"BREACHFLOW_LINK_SECRET", required, both, nil},
+		{"BREACHFLOW_MAIL_FROM", "security@example.com", both, nil},
+		{"BREACHFLOW_MAIL_FROM_NAME", "breachflow", both, nil},
+		// The API keys go to the worker only, the webhook keys to the
+		// front door only (SECURITY.md).
+		{"SENDGRID_API_KEY", required, []string{"worker"}, []string{"starter", "codec-server"}},
+		{"TWILIO_ACCOUNT_SID", required, []string{"worker"}, []string{"starter", "codec-server"}},
+		{"TWILIO_FROM_NUMBER", required, []string{"worker"}, []string{"starter", "codec-server"}},
+		{"SENDGRID_WEBHOOK_PUBLIC_KEY", required, []string{"starter"}, []string{"worker", "codec-server"}},
+		{"TWILIO_AUTH_TOKEN", required, both, []string{"codec-server"}},
+		{"SLACK_BOT_TOKEN", required, both, nil},
+		{"SLACK_SIGNING_SECRET", "", []string{"starter"}, []string{"worker"}},
+		{"SLACK_APP_TOKEN", "", []string{"starter"}, []string{"worker"}},
+		// The codec server must decrypt what the worker and the starter
+		// encrypt.
+		{"BREACHFLOW_CODEC_KEYS", required, []string{"worker", "starter", "codec-server"}, nil},
+		{"BREACHFLOW_CODEC_TOKEN", required, []string{"codec-server"}, both},
+		{"BREACHFLOW_CODEC_ORIGINS", "http://localhost:8088,http://localhost:8233", []string{"codec-server"}, nil},
 	}
 	host := map[string]string{}
 	for _, tt := range tests {
@@ -509,11 +550,21 @@ func TestComposeHostEnvironment(t *testing.T) {
 	unset, set := loadCompose(t, nil), loadCompose(t, host)
 	for _, tt := range tests {
 		for _, svc := range tt.services {
-			if got, _ := env(service(t, unset, svc), tt.name); got != tt.def {
+			if got, _ := env(service(t, unset, svc), tt.name); tt.def != required && got != tt.def {
 				t.Errorf("%s: %s = %q when the host does not set it, want %q", svc, tt.name, got, tt.def)
 			}
 			if got, _ := env(service(t, set, svc), tt.name); got != host[tt.name] {
 				t.Errorf("%s: %s = %q when the host sets %q: not passed through", svc, tt.name, got, host[tt.name])
+			}
+		}
+		for _, svc := range tt.not {
+			if _, ok := env(service(t, set, svc), tt.name); ok {
+				t.Errorf("%s has %s: it is not this service's secret", svc, tt.name)
+			}
+		}
+		if tt.def == required {
+			if _, ok := composeSecrets[tt.name]; !ok {
+				t.Errorf("%s is required but not in composeSecrets (TestComposeRefusesWithoutSecrets)", tt.name)
 			}
 		}
 	}

@@ -85,7 +85,7 @@ func TestDemo(t *testing.T) {
 	var st workflows.IncidentStatus
 	waitFor(ctx, t, "phone and e-mail confirmations and an unreachable recipient", func() bool {
 		c := exec.CommandContext(ctx, filepath.Join(root, "bin", "starter"), "status", id, "--json")
-		c.Env = append(os.Environ(), "TEMPORAL_ADDRESS=127.0.0.1:"+ports["TEMPORAL_PORT"])
+		c.Env = append(os.Environ(), "TEMPORAL_ADDRESS=127.0.0.1:"+ports["TEMPORAL_PORT"], "BREACHFLOW_SANDBOX=1")
 		b, err := c.Output()
 		if err != nil || json.Unmarshal(b, &st) != nil {
 			return false

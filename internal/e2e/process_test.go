@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/breachflow/breachflow/internal/config"
 )
 
 // The real binaries, built once per test binary from this checkout (not
@@ -89,6 +91,10 @@ func startProcess(t testing.TB, name string, env map[string]string, logs io.Writ
 	p := &process{t: t, name: name, path: binary(t, bin), args: args, logs: logs}
 	for k, v := range env {
 		p.env = append(p.env, k+"="+v)
+	}
+	if _, ok := env[config.EnvSandbox]; !ok {
+		// The tests run in sandbox mode unless they say otherwise.
+		p.env = append(p.env, config.EnvSandbox+"=1")
 	}
 	sort.Strings(p.env)
 	p.start()

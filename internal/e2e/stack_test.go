@@ -247,6 +247,7 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 		"TEMPORAL_NAMESPACE":     "default",
 		"HOME":                   t.TempDir(), // no Temporal CLI profile of the developer's
 		codec.EnvKeys:            testCodecKeys,
+		config.EnvSandbox:        "1",
 		"BREACHFLOW_TASK_QUEUE":  taskQueue,
 		"BREACHFLOW_PUBLIC_URL":  publicURL,
 		"BREACHFLOW_LISTEN_ADDR": strings.TrimPrefix(publicURL, "http://"),
@@ -258,7 +259,7 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	for k, v := range opts.env {
 		env[k] = v
 	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
+	cfg, err := config.Load(config.RoleWorker, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
@@ -20,15 +22,19 @@ import (
 )
 
 // Keys loads the payload-encryption keys. Outside sandbox mode they are
-// required: a breach-response tool must not store the leaked data in clear.
-// In sandbox mode (no provider credentials) the public sandbox key is used
-// when none is configured, and the log says so.
+// required, and the public sandbox key is refused: a breach-response tool
+// must not store the leaked data in clear. In sandbox mode with no real
+// provider, the public sandbox key is used when none is configured, and
+// the log says so.
 func Keys(cfg config.Config, getenv func(string) string, logger *slog.Logger) (codec.Keys, error) {
 	keys, err := codec.LoadKeys(getenv)
 	switch {
+	case err == nil && !cfg.Sandbox && slices.Contains(keys.IDs(), sandboxKeyID):
+		return codec.Keys{}, fmt.Errorf("%s holds the public sandbox key %q from this repository: generate your own with `starter codec-key` (the sandbox key is accepted only in sandbox mode, %s=1)",
+			codec.EnvKeys, sandboxKeyID, config.EnvSandbox)
 	case err == nil:
 		return keys, nil
-	case errors.Is(err, codec.ErrNoKeys) && cfg.FullySandboxed():
+	case errors.Is(err, codec.ErrNoKeys) && cfg.Sandbox && !cfg.AnyReal():
 		logger.Warn("no BREACHFLOW_CODEC_KEYS: sandbox mode encrypts payloads with the public sandbox key; set your own keys before real data")
 		return codec.LoadKeys(func(k string) string {
 			if k == codec.EnvKeys {
@@ -36,11 +42,16 @@ func Keys(cfg config.Config, getenv func(string) string, logger *slog.Logger) (c
 			}
 			return ""
 		})
+	case errors.Is(err, codec.ErrNoKeys) && cfg.Sandbox:
+		return codec.Keys{}, fmt.Errorf("%s is not set: with a real provider configured the public sandbox key is refused (generate one with `starter codec-key`): %w", codec.EnvKeys, err)
 	case errors.Is(err, codec.ErrNoKeys):
-		return codec.Keys{}, fmt.Errorf("payload encryption keys are required with real providers: set %s (generate one with `starter codec-key`): %w", codec.EnvKeys, err)
+		return codec.Keys{}, fmt.Errorf("%s is not set: payloads are encrypted with it (generate one with `starter codec-key`), or run the demo and tests in sandbox mode (%s=1): %w", codec.EnvKeys, config.EnvSandbox, err)
 	}
 	return codec.Keys{}, err
 }
+
+// sandboxKeyID is the ID of the public sandbox key (config.SandboxCodecKeys).
+var sandboxKeyID, _, _ = strings.Cut(config.SandboxCodecKeys, ":")
 
 // Options loads client options from the environment and adds encryption
 // and logging.

@@ -12,18 +12,18 @@ import (
 )
 
 func TestKeys(t *testing.T) {
-	sandboxCfg, err := config.Load(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
+	load := func(env map[string]string) config.Config {
+		t.Helper()
+		cfg, err := config.Load(config.RoleCLI, func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
 	}
-	real := map[string]string{
-		"SENDGRID_API_KEY": "SG.real", "SENDGRID_WEBHOOK_PUBLIC_KEY": config.SandboxSendGridWebhookPublicKey,
-		"BREACHFLOW_LINK_SECRET": "0123456789abcdef0123456789abcdef",
-	}
-	realCfg, err := config.Load(func(k string) string { return real[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	sandboxCfg := load(map[string]string{config.EnvSandbox: "1"})
+	// Sandbox mode with a real provider beside it: no public key.
+	mixedCfg := load(map[string]string{config.EnvSandbox: "1", "SENDGRID_API_KEY": "SG.real"})
+	realCfg := load(nil)
 	own := "k1:" + mustKey(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tests := []struct {
@@ -38,6 +38,8 @@ func TestKeys(t *testing.T) {
 		{"real providers without keys refuse to start", realCfg, nil, "", true},
 		{"real providers with keys", realCfg, map[string]string{codec.EnvKeys: own}, "k1", false},
 		{"malformed keys refuse to start", sandboxCfg, map[string]string{codec.EnvKeys: "k1:short"}, "", true},
+		{"sandbox mode beside a real provider without keys refuses to start", mixedCfg, nil, "", true},
+		{"the public sandbox key outside sandbox mode refuses to start", realCfg, map[string]string{codec.EnvKeys: config.SandboxCodecKeys}, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
