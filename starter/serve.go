@@ -57,7 +57,7 @@ func cmdServe(ctx context.Context, logger *slog.Logger, args []string) error {
 	fd, err := frontdoor.New(frontdoor.Config{
 		Temporal: c, Links: links, SendGridPublicKey: cfg.SendGrid.WebhookPublicKey, Logger: logger,
 		PublicURL: cfg.PublicURL, TwilioAuthToken: cfg.Twilio.AuthToken,
-		Voice: frontdoor.RecallScripts(c, org), Org: org,
+		Voice: frontdoor.RecallScripts(c, org), Org: org, Recalls: frontdoor.RecallStatuses(c),
 	})
 	if err != nil {
 		return err

@@ -306,7 +306,8 @@ func (s *stack) startFrontDoor(opts stackOptions, logger *slog.Logger, install f
 	}
 	org := runbooks.NoticeData{Organization: "株式会社サンプル", ContactPhone: "0120-123-456", ContactHours: "平日10:00〜17:00"}
 	fd, err := frontdoor.New(frontdoor.Config{Temporal: c, Links: links, SendGridPublicKey: sb.SendGridPublicKey(), Logger: logger,
-		PublicURL: cfg.PublicURL, TwilioAuthToken: cfg.Twilio.AuthToken, Voice: frontdoor.RecallScripts(c, org), Org: org})
+		PublicURL: cfg.PublicURL, TwilioAuthToken: cfg.Twilio.AuthToken, Voice: frontdoor.RecallScripts(c, org), Org: org,
+		Recalls: frontdoor.RecallStatuses(c)})
 	if err != nil {
 		t.Fatalf("front door: %v", err)
 	}

@@ -1,6 +1,8 @@
 package frontdoor
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"html/template"
 	"net/http"
@@ -111,11 +113,30 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 	if c.Purpose == linktoken.PurposeSMSConfirm {
 		channel = "sms-link"
 	}
-	err := s.cfg.Temporal.SignalWorkflow(r.Context(), c.WorkflowID, "", workflows.SignalConfirmation, workflows.Confirmation{
+	// A link confirms once: a replay of the same POST (a double click, a
+	// captured request sent again and again) costs no signal, here or
+	// after a restart (the Recall already holds the confirmation).
+	sum := sha256.Sum256([]byte(r.PathValue("token")))
+	done, first, err := s.links.Claim(r.Context(), "confirm|"+hex.EncodeToString(sum[:16]))
+	if err != nil {
+		s.render(w, http.StatusServiceUnavailable, pageRetry)
+		return
+	}
+	if !first {
+		s.render(w, http.StatusOK, pageThanks)
+		return
+	}
+	if s.confirmedBy(r.Context(), c.WorkflowID, runbooks.ConfirmEmail) {
+		done(true)
+		s.render(w, http.StatusOK, pageThanks)
+		return
+	}
+	err = s.cfg.Temporal.SignalWorkflow(r.Context(), c.WorkflowID, "", workflows.SignalConfirmation, workflows.Confirmation{
 		Channel:  runbooks.ConfirmEmail,
 		Evidence: workflows.Evidence{Source: channel, ReceivedAt: s.cfg.Now().UTC()},
 	})
 	var notFound *serviceerror.NotFound
+	done(err == nil || errors.As(err, &notFound))
 	switch {
 	case err == nil:
 		s.cfg.Logger.Info("deletion confirmed by link", "workflow_id", c.WorkflowID)

@@ -2,8 +2,12 @@
 // confirmation links, provider webhooks and Slack. Every request is verified
 // (signature, token, time window, size) before it touches a workflow, and
 // turns into a Signal or Update to a workflow ID that carries no personal
-// data. Duplicate, late and out-of-order deliveries are harmless: the
-// workflows dedupe.
+// data. A request applies once however often it comes: each is
+// deduplicated on what its sender signs (the link token; Twilio's CallSid
+// or MessageSid with the status or key pressed; SendGrid's sg_event_id), so
+// a replay costs no signal, and a confirmation link is checked against the
+// Recall's state before it signals (which survives a restart). Late and
+// out-of-order deliveries are harmless: the workflows dedupe too.
 package frontdoor
 
 import (
@@ -20,6 +24,7 @@ import (
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/linktoken"
 	"github.com/breachflow/breachflow/runbooks"
+	"github.com/breachflow/breachflow/workflows"
 )
 
 // Signaler sends signals to workflows; client.Client implements it.
@@ -50,7 +55,11 @@ type Config struct {
 	Voice VoiceScripts
 	// Org is the organisation and its desk (BREACHFLOW_ORG_NAME,
 	// BREACHFLOW_CONTACT_*), for the fallback.
-	Org    runbooks.NoticeData
+	Org runbooks.NoticeData
+	// Recalls tells whether a Recall already holds a confirmation, so that
+	// a replayed link costs no signal even after a restart (query before
+	// signal); nil: only the in-memory dedupe.
+	Recalls RecallStates
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -64,6 +73,8 @@ type Server struct {
 	mux        *http.ServeMux
 	sgEvents   *seenSet
 	twilioSeen *seenSet
+	// links dedupes confirmation POSTs by their token.
+	links *seenSet
 	scripts    scriptCache
 }
 
@@ -86,7 +97,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), sgEvents: newSeenSet(100_000), twilioSeen: newSeenSet(100_000)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), sgEvents: newSeenSet(100_000), twilioSeen: newSeenSet(100_000), links: newSeenSet(100_000)}
 	if cfg.TwilioAuthToken != "" {
 		v := client.NewRequestValidator(cfg.TwilioAuthToken)
 		s.twilio = &v
@@ -141,4 +152,51 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second,
 		MaxHeaderBytes: 64 << 10,
 	}
+}
+
+// RecallStates reads a Recall's status (RecallStatuses over a Temporal
+// client).
+type RecallStates interface {
+	RecallStatus(ctx context.Context, recallWorkflowID string) (workflows.RecallStatus, error)
+}
+
+// RecallStatuses reads Recalls' status with queries.
+func RecallStatuses(q Querier) RecallStates { return recallStates{q} }
+
+type recallStates struct{ q Querier }
+
+func (r recallStates) RecallStatus(ctx context.Context, id string) (workflows.RecallStatus, error) {
+	var st workflows.RecallStatus
+	v, err := r.q.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
+	if err != nil {
+		return st, fmt.Errorf("status of %s: %w", id, err)
+	}
+	if err := v.Get(&st); err != nil {
+		return st, fmt.Errorf("status of %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// stateBudget bounds the query before a signal: past it, the signal goes
+// (the workflow drops a duplicate itself).
+const stateBudget = 2 * time.Second
+
+// confirmedBy reports whether the Recall already holds a confirmation on
+// channel; false when it cannot be asked in time.
+func (s *Server) confirmedBy(ctx context.Context, recallID string, channel runbooks.Confirmation) bool {
+	if s.cfg.Recalls == nil {
+		return false
+	}
+	qctx, cancel := context.WithTimeout(ctx, stateBudget)
+	defer cancel()
+	st, err := s.cfg.Recalls.RecallStatus(qctx, recallID)
+	if err != nil {
+		return false
+	}
+	for _, c := range st.Confirmations {
+		if c.Channel == channel {
+			return true
+		}
+	}
+	return false
 }

@@ -50,6 +50,20 @@ func (r *recorder) SignalWorkflow(_ context.Context, id, _, name string, arg any
 	return nil
 }
 
+// RecallStatus answers as the Recall would: the confirmations signalled
+// to it so far.
+func (r *recorder) RecallStatus(_ context.Context, id string) (workflows.RecallStatus, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := workflows.RecallStatus{}
+	for _, s := range r.signals {
+		if c, ok := s.Arg.(workflows.Confirmation); ok && s.WorkflowID == id {
+			st.Confirmations = append(st.Confirmations, workflows.ConfirmationRecord{Channel: c.Channel})
+		}
+	}
+	return st, nil
+}
+
 func (r *recorder) all() []signal {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -65,13 +79,19 @@ const (
 
 func newServer(t testing.TB) (*frontdoor.Server, *recorder, *linktoken.Signer) {
 	t.Helper()
+	return restartServer(t, &recorder{})
+}
+
+// restartServer is a new front door (nothing in memory) on the same
+// workflows.
+func restartServer(t testing.TB, rec *recorder) (*frontdoor.Server, *recorder, *linktoken.Signer) {
+	t.Helper()
 	links, err := linktoken.NewSigner("test-secret-test-secret-test-secret")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{}
 	s, err := frontdoor.New(frontdoor.Config{
-		Temporal: rec, Links: links, SendGridPublicKey: config.SandboxSendGridWebhookPublicKey,
+		Temporal: rec, Links: links, Recalls: rec, SendGridPublicKey: config.SandboxSendGridWebhookPublicKey,
 		PublicURL: publicURL, TwilioAuthToken: twilioToken,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
 	})

@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/breachflow/breachflow/internal/frontdoor"
 	"github.com/breachflow/breachflow/internal/linktoken"
+	"github.com/breachflow/breachflow/runbooks"
 	"github.com/breachflow/breachflow/workflows"
 )
 
@@ -81,32 +83,57 @@ func TestConfirmationLinkForgedOrTampered(t *testing.T) {
 	}
 }
 
-// A link delivered twice (a double click, a resubmitted form) signals the
-// same confirmation twice: the Recall records one per channel
-// (workflows/recall_test.go: "one per channel, duplicates ignored"); once
-// the Recall is over, the page says so and nothing is applied.
+// A link confirms once however often its POST comes (a double click, a
+// resubmitted form, a captured request replayed by whoever holds a 60-day
+// link): one signal, here and after a restart (the Recall already holds
+// the confirmation). A delivery that could not be applied (Temporal down:
+// 503) is not remembered, so the person's retry applies it; once the
+// Recall is over, the page says so and nothing is applied.
 func TestConfirmationLinkReplayed(t *testing.T) {
 	s, rec, links := newServer(t)
 	tok := token(t, links, linktoken.PurposeSMSConfirm, now.Add(time.Hour))
-	for i := range 2 {
+	post := func(s *frontdoor.Server, tok string) *httptest.ResponseRecorder {
 		body, hdr := form(url.Values{"confirm": {"deleted"}})
-		if w := do(s, "POST", "/confirm/"+tok, body, hdr); w.Code != http.StatusOK {
-			t.Fatalf("delivery %d: status %d", i+1, w.Code)
+		return do(s, "POST", "/confirm/"+tok, body, hdr)
+	}
+	for i := range 20 {
+		if w := post(s, tok); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "ありがとうございました") {
+			t.Fatalf("delivery %d: status %d %q", i+1, w.Code, w.Body.String())
 		}
 	}
 	sigs := rec.all()
-	if len(sigs) != 2 {
-		t.Fatalf("signals = %+v", sigs)
+	if len(sigs) != 1 {
+		t.Fatalf("20 deliveries sent %d signals, want 1: %+v", len(sigs), sigs)
 	}
-	a, b := sigs[0].Arg.(workflows.Confirmation), sigs[1].Arg.(workflows.Confirmation)
-	if sigs[0].WorkflowID != sigs[1].WorkflowID || a.Channel != b.Channel || a.Evidence.Source != "sms-link" || b.Evidence.Source != "sms-link" {
-		t.Errorf("the replay is not the same confirmation: %+v then %+v", sigs[0], sigs[1])
+	if c := sigs[0].Arg.(workflows.Confirmation); c.Channel != runbooks.ConfirmEmail || c.Evidence.Source != "sms-link" {
+		t.Errorf("signal %+v", sigs[0])
 	}
 
-	rec.fail = serviceerror.NewNotFound("workflow completed")
-	body, hdr := form(url.Values{"confirm": {"deleted"}})
-	if w := do(s, "POST", "/confirm/"+tok, body, hdr); w.Code != http.StatusGone || !strings.Contains(w.Body.String(), "already closed") {
-		t.Fatalf("replay after the Recall closed: %d %q", w.Code, w.Body.String())
+	restarted, _, _ := restartServer(t, rec)
+	for range 5 {
+		if w := post(restarted, tok); w.Code != http.StatusOK {
+			t.Fatalf("replay after a restart: %d", w.Code)
+		}
+	}
+	if n := len(rec.all()); n != 1 {
+		t.Fatalf("replays after a restart sent %d signals in all, want 1", n)
+	}
+
+	s2, rec2, links2 := newServer(t)
+	tok2 := token(t, links2, linktoken.PurposeEmailConfirm, now.Add(2*time.Hour))
+	rec2.fail = serviceerror.NewUnavailable("temporal down")
+	if w := post(s2, tok2); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("Temporal down: %d, want 503", w.Code)
+	}
+	rec2.fail = nil
+	if w := post(s2, tok2); w.Code != http.StatusOK || len(rec2.all()) != 1 {
+		t.Fatalf("the retry after a failure: %d, %d signals; want 200 and 1", w.Code, len(rec2.all()))
+	}
+
+	s3, rec3, links3 := newServer(t)
+	rec3.fail = serviceerror.NewNotFound("workflow completed")
+	if w := post(s3, token(t, links3, linktoken.PurposeEmailConfirm, now.Add(time.Hour))); w.Code != http.StatusGone || !strings.Contains(w.Body.String(), "already closed") {
+		t.Fatalf("after the Recall closed: %d %q", w.Code, w.Body.String())
 	}
 }
 

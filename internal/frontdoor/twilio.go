@@ -2,11 +2,14 @@ package frontdoor
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -115,13 +118,9 @@ func (s *Server) twilioVerified(h twilioHandler) http.HandlerFunc {
 			http.Error(w, "bad token", http.StatusForbidden)
 			return
 		}
-		key := r.Header.Get("I-Twilio-Idempotency-Token")
-		if key == "" {
-			h(w, r, c)
-			return
-		}
-		key = r.URL.Path + "|" + key
-		done, first, err := s.twilioSeen.Claim(r.Context(), key)
+		// The key is what Twilio signs, not I-Twilio-Idempotency-Token
+		// (unsigned: a replay may drop it or bring a fresh one).
+		done, first, err := s.twilioSeen.Claim(r.Context(), twilioKey(r))
 		if err != nil {
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
@@ -139,6 +138,16 @@ func (s *Server) twilioVerified(h twilioHandler) http.HandlerFunc {
 		// idempotency token, must apply it.
 		done(sw.status < 500)
 	}
+}
+
+// twilioKey names a Twilio request by what Twilio signs: our URL (path,
+// token, repeat count) and the call's or message's SID with the status or
+// the key pressed. Twilio's retries and any replay share it.
+func twilioKey(r *http.Request) string {
+	sum := sha256.Sum256([]byte(r.URL.Query().Get("t")))
+	f := r.PostForm
+	return strings.Join([]string{r.URL.Path, hex.EncodeToString(sum[:16]), r.URL.Query().Get("r"),
+		f.Get("CallSid"), f.Get("MessageSid"), f.Get("CallStatus"), f.Get("MessageStatus"), f.Get("Digits")}, "|")
 }
 
 // replayKey marks, in a request's context, a retried delivery of a Twilio

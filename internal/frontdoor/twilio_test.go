@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -387,6 +388,46 @@ func TestTwilioVoiceCall_SpeaksTheRecallsScript(t *testing.T) {
 				require.Contains(t, tw.Gather.Say[0].Text, w)
 			}
 			require.Equal(t, []string{"INC-1/recall/R00001"}, sc.asked, "the script of the call's own Recall")
+		})
+	}
+}
+
+// A captured Twilio callback replayed, without I-Twilio-Idempotency-Token
+// or with a fresh one each time (the header is not signed), is applied
+// once: the key is what Twilio signs (the SID with the status or key
+// pressed, on our URL).
+func TestTwilioCallbacksReplayedApplyOnce(t *testing.T) {
+	s, rec, links := newServer(t)
+	tok := url.QueryEscape(token(t, links, linktoken.PurposeVoice, now.Add(time.Hour)))
+	tests := []struct {
+		name string
+		path string
+		form url.Values
+	}{
+		{"call status", "/webhooks/twilio/voice/status?t=" + tok, url.Values{"CallSid": {"CA9"}, "CallStatus": {"busy"}}},
+		{"SMS status", "/webhooks/twilio/sms/status?t=" + tok, url.Values{"MessageSid": {"SM9"}, "MessageStatus": {"undelivered"}}},
+		{"key 1 pressed", "/webhooks/twilio/voice/gather?r=0&t=" + tok, url.Values{"CallSid": {"CA9"}, "Digits": {"1"}}},
+		{"key 2 pressed", "/webhooks/twilio/voice/gather?r=0&t=" + tok, url.Values{"CallSid": {"CA8"}, "Digits": {"2"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(rec.all())
+			for i := range 50 {
+				body, hdr := form2(tt.form)
+				hdr.Set("X-Twilio-Signature", twilioSign(twilioToken, publicURL+tt.path, tt.form))
+				switch i % 3 {
+				case 1:
+					hdr.Set("I-Twilio-Idempotency-Token", fmt.Sprintf("fresh-%d", i))
+				case 2:
+					hdr.Set("I-Twilio-Idempotency-Token", "same")
+				}
+				if w := do(s, "POST", tt.path, body, hdr); w.Code >= 300 {
+					t.Fatalf("delivery %d: status %d", i+1, w.Code)
+				}
+			}
+			if n := len(rec.all()) - before; n != 1 {
+				t.Fatalf("50 deliveries sent %d signals, want 1", n)
+			}
 		})
 	}
 }

@@ -103,6 +103,10 @@ func Declare(ctx context.Context, c Starter, taskQueue string, d Declaration) (s
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// Without it the SDK answers a start of a running ID with that run
+		// and no error, and a replayed declaration would be told
+		// "declared" (AlreadyDeclared needs the error).
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		StaticSummary:            "Incident " + d.IncidentID + " (" + d.Runbook.Runbook.ID + ")",
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SAIncidentID.ValueSet(d.IncidentID),
