@@ -60,7 +60,7 @@ type Config struct {
 	// a replayed link costs no signal even after a restart (query before
 	// signal); nil: only the in-memory dedupe.
 	Recalls RecallStates
-	Logger *slog.Logger
+	Logger  *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -74,8 +74,8 @@ type Server struct {
 	sgEvents   *seenSet
 	twilioSeen *seenSet
 	// links dedupes confirmation POSTs by their token.
-	links *seenSet
-	scripts    scriptCache
+	links   *seenSet
+	scripts scriptCache
 }
 
 // Limits on inbound requests.

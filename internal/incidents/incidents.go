@@ -107,7 +107,7 @@ func Declare(ctx context.Context, c Starter, taskQueue string, d Declaration) (s
 		// and no error, and a replayed declaration would be told
 		// "declared" (AlreadyDeclared needs the error).
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		StaticSummary:            "Incident " + d.IncidentID + " (" + d.Runbook.Runbook.ID + ")",
+		StaticSummary:                            "Incident " + d.IncidentID + " (" + d.Runbook.Runbook.ID + ")",
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SAIncidentID.ValueSet(d.IncidentID),
 			workflows.SARunbook.ValueSet(d.Runbook.Runbook.ID),
