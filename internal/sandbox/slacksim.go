@@ -38,6 +38,16 @@ type SlackResponse struct {
 	// JSON body (e.g. response_action "errors"); nil for an empty 200,
 	// which closes the view.
 	ViewResponse *slack.ViewSubmissionResponse
+	// Sent is the request as it went, signed: a test replays it byte for
+	// byte, as whoever captured it could.
+	Sent SlackRequest
+}
+
+// SlackRequest is a signed request the simulator sent to the engine.
+type SlackRequest struct {
+	Path   string
+	Header http.Header
+	Body   []byte
 }
 
 // signSlack returns X-Slack-Signature for a request body:
@@ -91,7 +101,8 @@ func (s *Sandbox) postSlack(ctx context.Context, path string, form url.Values) (
 	if err != nil {
 		return nil, fmt.Errorf("slack sim: read answer of %s: %w", path, err)
 	}
-	return &SlackResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: b}, nil
+	return &SlackResponse{StatusCode: resp.StatusCode, Header: resp.Header, Body: b,
+		Sent: SlackRequest{Path: path, Header: req.Header.Clone(), Body: body}}, nil
 }
 
 // SlashCommand has user type a slash command in channel: a signed form POST
