@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/testsuite"
 
@@ -278,22 +277,6 @@ func recallResults(ctx context.Context, t testing.TB, s *stack, recalls []*workf
 	close(work)
 	wg.Wait()
 	return out
-}
-
-func recallStatus(ctx context.Context, s *stack, wid string) (workflows.RecallStatus, error) {
-	var rs workflows.RecallStatus
-	d, err := s.client.DescribeWorkflowExecution(ctx, wid, "")
-	if err != nil {
-		return rs, err
-	}
-	if d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return rs, s.client.GetWorkflow(ctx, wid, "").Get(ctx, &rs)
-	}
-	v, err := s.client.QueryWorkflow(ctx, wid, "", workflows.QueryStatus)
-	if err != nil {
-		return rs, err
-	}
-	return rs, v.Get(&rs)
 }
 
 // The worker process is killed with SIGKILL in the middle of the recall

@@ -124,7 +124,7 @@ phone:
 	id := s.waitIncident(ctx, "replay-recall")
 	wid := workflows.RecallWorkflowID(id, "R00001")
 	waitFor(ctx, t, "the request mailed and the first call rung out", func() bool {
-		st, err := recallStatus(ctx, s.client, wid)
+		st, err := recallStatus(ctx, s, wid)
 		return err == nil && st.Requested && len(st.Events) > 0
 	})
 	linkURL := linkFor(t, s, "member01@example.jp")
@@ -244,7 +244,7 @@ phone:
 	if got := after.signals[workflows.SignalDelivery] - before.signals[workflows.SignalDelivery]; got != 4 {
 		t.Errorf("%d delivery signals from %d replays of each of 4 provider events, want 4", got, replays)
 	}
-	st, err := recallStatus(ctx, s.client, wid)
+	st, err := recallStatus(ctx, s, wid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,15 +324,6 @@ func countIncidents(ctx context.Context, t *testing.T, c client.Client, runbook 
 		t.Fatal(err)
 	}
 	return int(resp.Count)
-}
-
-func recallStatus(ctx context.Context, c client.Client, wid string) (workflows.RecallStatus, error) {
-	var st workflows.RecallStatus
-	v, err := c.QueryWorkflow(ctx, wid, "", workflows.QueryStatus)
-	if err != nil {
-		return st, err
-	}
-	return st, v.Get(&st)
 }
 
 type eventCounts struct {

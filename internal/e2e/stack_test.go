@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
@@ -427,4 +428,22 @@ func (h teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h teeHandler) WithGroup(g string) slog.Handler {
 	return teeHandler{h.a.WithGroup(g), h.b.WithGroup(g)}
+}
+
+// recallStatus reads a Recall's status: by query while it runs, from its
+// result once it has closed.
+func recallStatus(ctx context.Context, s *stack, wid string) (workflows.RecallStatus, error) {
+	var rs workflows.RecallStatus
+	d, err := s.client.DescribeWorkflowExecution(ctx, wid, "")
+	if err != nil {
+		return rs, err
+	}
+	if d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return rs, s.client.GetWorkflow(ctx, wid, "").Get(ctx, &rs)
+	}
+	v, err := s.client.QueryWorkflow(ctx, wid, "", workflows.QueryStatus)
+	if err != nil {
+		return rs, err
+	}
+	return rs, v.Get(&rs)
 }
