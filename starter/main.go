@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -104,6 +105,7 @@ func run(ctx context.Context, args []string) int {
 		fmt.Fprintf(os.Stderr, "starter: unknown command %q\n\n%s", args[0], usage())
 		return 2
 	}
+	boundMemory(args[0])
 	if err := cmd(ctx, logger, args[1:]); err != nil {
 		if e, ok := err.(exitError); ok {
 			if e.msg != "" {
@@ -115,6 +117,22 @@ func run(ctx context.Context, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// listMemoryLimit is the Go memory limit of the commands that read a
+// recipient list, unless GOMEMLIMIT sets one: with it the largest list
+// accepted (recipients.MaxRows) is read in under 256 MiB of RSS
+// (SECURITY.md, "Input limits"). The long-running commands (serve,
+// sandbox) keep Go's default.
+const listMemoryLimit = 160 << 20
+
+func boundMemory(cmd string) {
+	switch cmd {
+	case "start", "recipients", "notices":
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(listMemoryLimit)
+		}
+	}
 }
 
 // exitError ends a command with a given status (e.g. 1 for "invalid file").

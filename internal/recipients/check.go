@@ -15,8 +15,8 @@ import (
 // be an e-mail or phone column.
 var ErrNoHeader = errors.New("no usable header")
 
-// ErrTooLarge is returned (wrapped) for lists beyond what one list may hold
-// (about 4 billion recipients or lines).
+// ErrTooLarge is returned (wrapped) for files beyond the input limits
+// (MaxRows, MaxXLSXBytes and the workbook limits in xlsx.go).
 var ErrTooLarge = errors.New("list too large")
 
 // Rejection and warning codes; docs/recipients.md lists them.
@@ -93,13 +93,17 @@ func check(ctx context.Context, r io.Reader, opts Options, out sink) (Report, er
 		src = newCSVTokenizer(br)
 	}
 	c := checker{
-		dec:    dec,
-		ctx:    ctx,
-		rep:    &rep,
-		out:    out,
-		region: opts.region(),
-		dd:     newDedup(),
-		xlsx:   format == FormatXLSX,
+		dec:     dec,
+		ctx:     ctx,
+		rep:     &rep,
+		out:     out,
+		region:  opts.region(),
+		dd:      newDedup(),
+		xlsx:    format == FormatXLSX,
+		maxRows: opts.maxRows(),
+	}
+	if c.xlsx {
+		c.maxRows = min(c.maxRows, maxXLSXRows)
 	}
 	err = c.run(src)
 	rep.Lines = src.lines()
@@ -107,16 +111,18 @@ func check(ctx context.Context, r io.Reader, opts Options, out sink) (Report, er
 }
 
 type checker struct {
-	dec    *fieldDecoder
-	ctx    context.Context
-	rep    *Report
-	out    sink
-	region string
-	dd     *dedup
-	have   []fieldSet // per accepted recipient: which fields it has
-	xlsx   bool
-	lay    layout
-	header bool
+	// maxRows bounds the records read (Options.MaxRows).
+	maxRows int
+	dec     *fieldDecoder
+	ctx     context.Context
+	rep     *Report
+	out     sink
+	region  string
+	dd      *dedup
+	have    []fieldSet // per accepted recipient: which fields it has
+	xlsx    bool
+	lay     layout
+	header  bool
 	// unknownPos maps a column position to its index in
 	// Report.UnknownColumns.
 	unknownPos map[int]int
@@ -151,6 +157,10 @@ func (c *checker) run(src source) error {
 		}
 		if uint64(rec.line) > math.MaxUint32 {
 			return fmt.Errorf("%w: more than %d lines", ErrTooLarge, uint32(math.MaxUint32))
+		}
+		if n >= c.maxRows {
+			return fmt.Errorf("%w: the list has more than %d rows; split it into files of at most %d rows (duplicate detection keeps about 40 bytes of every row in memory)",
+				ErrTooLarge, c.maxRows, c.maxRows)
 		}
 		if !c.header {
 			if err := c.readHeader(rec); err != nil {

@@ -49,14 +49,15 @@ func sniffFormat(br *bufio.Reader, want Format) (Format, error) {
 	switch {
 	case bytes.HasPrefix(head, magicOLE2):
 		return "", fmt.Errorf("%w: legacy .xls or password-protected workbook; save it as .xlsx without a password, or as CSV", ErrUnsupportedFormat)
+	case bytes.HasPrefix(head, magicZIP) && want != FormatCSV:
+		// A workbook: its first entry may well be NUL-padded binary,
+		// which is not UTF-16 text.
+		return FormatXLSX, nil
 	case bytes.HasPrefix(head, bomUTF16LE), bytes.HasPrefix(head, bomUTF16BE), looksUTF16(head):
 		return "", fmt.Errorf("%w: the file looks like UTF-16 text; save it as \"CSV UTF-8\"", ErrUnsupportedFormat)
 	}
 	if want != FormatAuto {
 		return want, nil
-	}
-	if bytes.HasPrefix(head, magicZIP) {
-		return FormatXLSX, nil
 	}
 	return FormatCSV, nil
 }

@@ -76,6 +76,16 @@ type Options struct {
 	// when a list was cut. Zero means DefaultMaxDetails, negative means no
 	// cap (memory then grows with the number of problem rows).
 	MaxDetails int
+	// MaxRows caps the rows read (header included): a longer list is
+	// refused with ErrTooLarge. Zero means MaxRows; it may only be lower.
+	MaxRows int
+}
+
+func (o Options) maxRows() int {
+	if o.MaxRows <= 0 || o.MaxRows > MaxRows {
+		return MaxRows
+	}
+	return o.MaxRows
 }
 
 func (o Options) region() string {
