@@ -114,4 +114,3 @@ func TestRowLimit(t *testing.T) {
 		})
 	}
 }
-

@@ -367,4 +367,3 @@ func (r *repeat) Read(p []byte) (int, error) {
 	}
 	return k, nil
 }
-
