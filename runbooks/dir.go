@@ -27,7 +27,7 @@ func LoadDir(dir string) ([]Snapshot, yamldoc.Diagnostics) {
 	var out []Snapshot
 	var all yamldoc.Diagnostics
 	for _, name := range names {
-		data, err := os.ReadFile(name)
+		data, err := yamldoc.ReadFile(name)
 		if err != nil {
 			all = append(all, yamldoc.Diagnostic{File: name, Line: 1, Col: 1, Problem: "cannot read the file: " + err.Error()})
 			continue

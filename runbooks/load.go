@@ -3,9 +3,6 @@ package runbooks
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"io/fs"
-	"os"
 	"reflect"
 
 	// Time zones of calling hours and daily reports must resolve on
@@ -41,12 +38,8 @@ func Load(file string, data []byte) (Snapshot, yamldoc.Diagnostics) {
 // LoadFile reads and loads a runbook file. A file that cannot be read is
 // reported as a diagnostic at line 1 like any other problem.
 func LoadFile(path string) (Snapshot, yamldoc.Diagnostics) {
-	data, err := os.ReadFile(path)
+	data, err := yamldoc.ReadFile(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
 		return Snapshot{}, yamldoc.Diagnostics{{
 			File: path, Line: 1, Col: 1,
 			Problem: "cannot read the file: " + err.Error(),
@@ -60,6 +53,9 @@ func LoadFile(path string) (Snapshot, yamldoc.Diagnostics) {
 // document ("runbook", "regime", ...), or "" when the data is not YAML,
 // not a mapping, or has no textual kind.
 func DetectKind(data []byte) string {
+	if len(data) > yamldoc.MaxFileBytes {
+		return ""
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return ""

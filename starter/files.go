@@ -41,7 +41,7 @@ func cmdValidate(_ context.Context, _ *slog.Logger, args []string) error {
 }
 
 func validateFile(path string) yamldoc.Diagnostics {
-	data, err := os.ReadFile(path)
+	data, err := yamldoc.ReadFile(path)
 	if err != nil {
 		return yamldoc.Diagnostics{{File: path, Line: 1, Col: 1, Problem: "cannot read the file: " + err.Error()}}
 	}

@@ -105,7 +105,12 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil || r.PostForm.Get("confirm") != "deleted" {
+	err := r.ParseForm()
+	if tooLarge(err) {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err != nil || r.PostForm.Get("confirm") != "deleted" {
 		s.render(w, http.StatusBadRequest, pageAsk)
 		return
 	}

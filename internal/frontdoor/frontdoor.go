@@ -12,6 +12,7 @@ package frontdoor
 
 import (
 	"context"
+	"errors"
 	"crypto/ecdsa"
 	"fmt"
 	"log/slog"
@@ -199,4 +200,11 @@ func (s *Server) confirmedBy(ctx context.Context, recallID string, channel runbo
 		}
 	}
 	return false
+}
+
+// tooLarge reports whether err is a body beyond its http.MaxBytesReader
+// limit (SECURITY.md, "Input limits"): the answer is 413.
+func tooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
 }

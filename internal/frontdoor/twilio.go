@@ -97,6 +97,10 @@ func (s *Server) twilioVerified(h twilioHandler) http.HandlerFunc {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 		if err := r.ParseForm(); err != nil {
+			if tooLarge(err) {
+				http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
 			http.Error(w, "bad form", http.StatusBadRequest)
 			return
 		}

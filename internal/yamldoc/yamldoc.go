@@ -128,6 +128,9 @@ func parent(p string) string {
 // A non-empty Diagnostics means v may be partially filled.
 func Decode(file string, data []byte, v any) (*Doc, Diagnostics) {
 	doc := &Doc{File: file, nodes: map[string]*yaml.Node{}}
+	if d := sizeDiagnostic(file, data); d != nil {
+		return doc, d
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root yaml.Node
 	if err := dec.Decode(&root); err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"path"
 	"regexp"
 	"sort"
@@ -42,7 +41,7 @@ func Load(file string, data []byte) (Regime, yamldoc.Diagnostics) {
 
 // LoadFile reads and loads one regime file.
 func LoadFile(name string) (Regime, yamldoc.Diagnostics) {
-	data, err := os.ReadFile(name)
+	data, err := yamldoc.ReadFile(name)
 	if err != nil {
 		return Regime{}, yamldoc.Diagnostics{{File: name, Line: 1, Col: 1, Problem: fmt.Sprintf("cannot read the file: %v", err)}}
 	}
