@@ -12,8 +12,8 @@ package frontdoor
 
 import (
 	"context"
-	"errors"
 	"crypto/ecdsa"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
