@@ -91,6 +91,7 @@ func newSlackBot(cfg config.Config, c client.Client, logger *slog.Logger) (*slac
 	if cfg.SlackSandboxed() {
 		opts = append(opts, slack.OptionAPIURL(cfg.SandboxURL+"/slack/api/"))
 		sc.SocketModeAPIURL = cfg.SandboxURL + "/slack/api/"
+		sc.ResponseURLBases = []string{sandbox.SlackResponseURLBase(cfg.SandboxURL)}
 	}
 	sc.Slack = slack.New(cfg.Slack.BotToken, opts...)
 	if cfg.RunbooksDir != "" {

@@ -316,7 +316,7 @@ func (s *stack) startFrontDoor(opts stackOptions, logger *slog.Logger, install f
 		Slack:    slack.New(cfg.Slack.BotToken, slack.OptionAPIURL(cfg.SandboxURL+"/slack/api/")),
 		Temporal: c, Lists: recipients.Store{Dir: cfg.ListDir}, TaskQueue: cfg.TaskQueue,
 		SigningSecret: cfg.Slack.SigningSecret, Declarers: opts.slackDeclarers, Approvers: opts.slackDeclarers,
-		Sandbox: true, Logger: logger,
+		Sandbox: true, Logger: logger, ResponseURLBases: []string{sandbox.SlackResponseURLBase(cfg.SandboxURL)},
 	})
 	if err != nil {
 		t.Fatalf("slack: %v", err)

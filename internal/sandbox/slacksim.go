@@ -110,6 +110,16 @@ func (s *Sandbox) postSlack(ctx context.Context, path string, form url.Values) (
 // views.open for 3 s). If text starts with "/", its first word is the
 // command; otherwise DefaultSlashCommand is used.
 func (s *Sandbox) SlashCommand(ctx context.Context, user, channel, text string) (*SlackResponse, error) {
+	return s.SlashCommandWithResponseURL(ctx, user, channel, text, "")
+}
+
+// SlashCommandWithResponseURL is SlashCommand, signed as Slack signs it,
+// with the response_url given (a hostile one, for tests); "" means the
+// sandbox's own.
+func (s *Sandbox) SlashCommandWithResponseURL(ctx context.Context, user, channel, text, responseURL string) (*SlackResponse, error) {
+	if responseURL == "" {
+		responseURL = SlackResponseURLBase(s.sandboxURL()) + randomHex(12)
+	}
 	u, err := s.slackUser(user)
 	if err != nil {
 		return nil, err
@@ -136,7 +146,7 @@ func (s *Sandbox) SlashCommand(ctx context.Context, user, channel, text string) 
 		"text":                  {text},
 		"api_app_id":            {slackAppID},
 		"is_enterprise_install": {"false"},
-		"response_url":          {s.sandboxURL() + "/slack/hooks/response/" + randomHex(12)},
+		"response_url":          {responseURL},
 		"trigger_id":            {trigger},
 	}
 	resp, err := s.postSlack(ctx, "/slack/commands", form)
@@ -286,7 +296,7 @@ func (s *Sandbox) ClickButton(ctx context.Context, user, channel, ts, actionID, 
 		Type:        slack.InteractionTypeBlockActions,
 		Token:       "sandbox-verification-token",
 		TriggerID:   trigger,
-		ResponseURL: s.sandboxURL() + "/slack/hooks/response/" + randomHex(12),
+		ResponseURL: SlackResponseURLBase(s.sandboxURL()) + randomHex(12),
 		Team:        slack.Team{ID: SlackTeamID, Domain: "sandbox"},
 		User:        slack.User{ID: u.ID, Name: u.Name, TeamID: SlackTeamID},
 		Channel:     slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: channel}}},
@@ -398,4 +408,11 @@ func findButton(blocks slack.Blocks, actionID string) (*slack.ButtonBlockElement
 		}
 	}
 	return nil, ""
+}
+
+// SlackResponseURLBase is where the sandbox's response_url values point,
+// for the sandbox at sandboxURL: the only place the engine follows them in
+// sandbox mode (slackbot.Config.ResponseURLBases).
+func SlackResponseURLBase(sandboxURL string) string {
+	return strings.TrimSuffix(sandboxURL, "/") + "/slack/hooks/response/"
 }

@@ -249,6 +249,7 @@ func (d *Dispatcher) run(ctx context.Context, t target, u update) {
 		d.tell(ctx, t, "Nothing was changed. "+refusal)
 		return
 	}
+	t = t.allowed()
 	uctx, cancel := context.WithTimeout(ctx, d.cfg.UpdateTimeout)
 	err := d.sendUpdate(uctx, u)
 	cancel()

@@ -188,9 +188,9 @@ func (d *Dispatcher) closeIncidentSubmission(ic slack.InteractionCallback) Ack {
 		case out.refusal != "":
 			d.tell(ctx, t, "Nothing was changed. "+out.refusal)
 		case out.err != nil:
-			d.tell(ctx, t, updateFailure(out.err, d.cfg.UpdateTimeout))
+			d.tell(ctx, t.allowed(), updateFailure(out.err, d.cfg.UpdateTimeout))
 		default:
-			d.tell(ctx, t, done)
+			d.tell(ctx, t.allowed(), done)
 		}
 	})
 	if !started {

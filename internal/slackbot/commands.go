@@ -51,11 +51,11 @@ func (d *Dispatcher) HandleSlashCommand(ctx context.Context, cmd slack.SlashComm
 		if !incidentIDPattern.MatchString(rest) {
 			return ephemeral(fmt.Sprintf("Usage: `%s status INC-YYYYMMDD-XXXXXX` (see `%s list` for open incidents).", command(cmd), command(cmd)))
 		}
-		return d.answerSoon(cmd, "Looking up "+rest+"…", func(ctx context.Context) string {
+		return d.answerSoon(cmd, "Looking up "+rest+"…", func(ctx context.Context) (string, bool) {
 			return d.status(ctx, cmd.UserID, rest)
 		})
 	case "list":
-		return d.answerSoon(cmd, "Looking up open incidents…", func(ctx context.Context) string {
+		return d.answerSoon(cmd, "Looking up open incidents…", func(ctx context.Context) (string, bool) {
 			return d.list(ctx, cmd.UserID)
 		})
 	case "facts", "prevention", "notices", "broker", "close":
@@ -93,7 +93,9 @@ func helpText(c string) string {
 // answerSoon runs work in the background and answers with its result if it
 // is ready within SyncWait; otherwise it acknowledges with working and
 // delivers the result through the response_url when it comes.
-func (d *Dispatcher) answerSoon(cmd slack.SlashCommand, working string, work func(ctx context.Context) string) Ack {
+// work answers whether the user was authorized: only then may the answer
+// go through the response_url.
+func (d *Dispatcher) answerSoon(cmd slack.SlashCommand, working string, work func(ctx context.Context) (string, bool)) Ack {
 	t := target{Channel: cmd.ChannelID, User: cmd.UserID, ResponseURL: cmd.ResponseURL}
 	var (
 		mu       sync.Mutex
@@ -104,11 +106,14 @@ func (d *Dispatcher) answerSoon(cmd slack.SlashCommand, working string, work fun
 	done := make(chan struct{})
 	started := d.spawn(lookupTimeout+replyTimeout, func(ctx context.Context) {
 		wctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-		text := work(wctx)
+		text, authorized := work(wctx)
 		cancel()
 		mu.Lock()
 		if gaveUp {
 			mu.Unlock()
+			if authorized {
+				t = t.allowed()
+			}
 			d.respond(ctx, t, text)
 			return
 		}
@@ -149,20 +154,20 @@ func (d *Dispatcher) authorize(ctx context.Context, need role, user string) (ref
 }
 
 // status looks an incident up for user.
-func (d *Dispatcher) status(ctx context.Context, user, incidentID string) string {
+func (d *Dispatcher) status(ctx context.Context, user, incidentID string) (string, bool) {
 	if refusal, ok := d.authorize(ctx, roleResponder, user); !ok {
-		return refusal
+		return refusal, false
 	}
 	v, err := d.cfg.Temporal.QueryWorkflow(ctx, workflows.IncidentWorkflowID(incidentID), "", workflows.QueryStatus)
 	if err != nil {
-		return temporalFailure("look up "+incidentID, err)
+		return temporalFailure("look up "+incidentID, err), true
 	}
 	var st workflows.IncidentStatus
 	if err := v.Get(&st); err != nil {
 		d.log.Error("slackbot: decode incident status", "incident", incidentID, "error", err)
-		return fmt.Sprintf("Could not read the status of %s: %v", incidentID, err)
+		return fmt.Sprintf("Could not read the status of %s: %v", incidentID, err), true
 	}
-	return formatStatus(st, d.cfg.Location)
+	return formatStatus(st, d.cfg.Location), true
 }
 
 func formatStatus(st workflows.IncidentStatus, loc *time.Location) string {
@@ -180,19 +185,19 @@ func formatStatus(st workflows.IncidentStatus, loc *time.Location) string {
 }
 
 // list shows the open incidents.
-func (d *Dispatcher) list(ctx context.Context, user string) string {
+func (d *Dispatcher) list(ctx context.Context, user string) (string, bool) {
 	if refusal, ok := d.authorize(ctx, roleResponder, user); !ok {
-		return refusal
+		return refusal, false
 	}
 	resp, err := d.cfg.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 		Query: OpenIncidentsQuery, PageSize: 50,
 	})
 	if err != nil {
-		return temporalFailure("list open incidents", err)
+		return temporalFailure("list open incidents", err), true
 	}
 	execs := resp.GetExecutions()
 	if len(execs) == 0 {
-		return "No open incidents."
+		return "No open incidents.", true
 	}
 	dc := converter.GetDefaultDataConverter()
 	keyword := func(fields map[string]*commonpb.Payload, name string) string {
@@ -219,7 +224,7 @@ func (d *Dispatcher) list(ctx context.Context, user string) string {
 	if len(execs) > maxListed || len(resp.GetNextPageToken()) > 0 {
 		fmt.Fprintf(&b, "\n…more not shown. `temporal workflow list --query %q` lists them all.", OpenIncidentsQuery)
 	}
-	return b.String()
+	return b.String(), true
 }
 
 // temporalFailure turns a Temporal error into text for the user.

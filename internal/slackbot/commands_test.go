@@ -3,7 +3,10 @@ package slackbot_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/breachflow/breachflow/internal/sandbox"
 	"github.com/breachflow/breachflow/internal/slackbot"
 	"github.com/breachflow/breachflow/workflows"
 )
@@ -202,5 +206,58 @@ func TestAnswersWhileTemporalHangs(t *testing.T) {
 	}
 	if n := len(h.temporal.Calls()); n != 5 {
 		t.Errorf("%d Temporal calls under way, want 5 (one per request)", n)
+	}
+}
+
+// A response_url is followed only to Slack's hooks (here, the sandbox's),
+// and only for an authorized user: a request naming another address gets
+// its late answer as an ephemeral message, and that address is never
+// contacted.
+func TestResponseURLFollowedOnlyToSlackAfterAuthorization(t *testing.T) {
+	var hits atomic.Int32
+	local := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	t.Cleanup(local.Close)
+	for _, tc := range []struct {
+		name      string
+		user      string
+		url       func(h *harness) string
+		followed  bool
+		ephemeral bool
+	}{
+		{"the sandbox's hook, authorized", alice, func(h *harness) string { return sandbox.SlackResponseURLBase(h.sbURL) + "abc" }, true, false},
+		{"a local address", alice, func(*harness) string { return local.URL + "/slack/hooks/response/abc" }, false, true},
+		{"user information before the host", alice, func(h *harness) string {
+			return strings.Replace(sandbox.SlackResponseURLBase(h.sbURL), "http://", "http://u:p@", 1) + "abc"
+		}, false, true},
+		{"a path that climbs out of the hooks", alice, func(h *harness) string {
+			return sandbox.SlackResponseURLBase(h.sbURL) + "../../api/chat.postMessage"
+		}, false, true},
+		{"another path of the same host", alice, func(h *harness) string { return h.sbURL + "/slack/api/chat.postMessage" }, false, true},
+		{"another scheme", alice, func(h *harness) string {
+			return strings.Replace(sandbox.SlackResponseURLBase(h.sbURL), "http://", "https://", 1) + "abc"
+		}, false, true},
+		{"the sandbox's hook, user not allowed", mallory, func(h *harness) string { return sandbox.SlackResponseURLBase(h.sbURL) + "abc" }, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := defaultOptions()
+			o.syncWait = 50 * time.Millisecond
+			h := newHarness(t, o)
+			h.temporal.status = sampleStatus
+			h.temporal.delay = 300 * time.Millisecond
+			before := hits.Load()
+			if _, err := h.sb.SlashCommandWithResponseURL(context.Background(), tc.user, incidentChannel, "/breach status "+incidentID, tc.url(h)); err != nil {
+				t.Fatal(err)
+			}
+			h.bot.Wait()
+			if got := hits.Load() - before; got != 0 {
+				t.Errorf("the local address was contacted %d times", got)
+			}
+			if followed := len(h.sb.SlackResponseURLPosts()) > 0; followed != tc.followed {
+				t.Errorf("response_url followed = %v, want %v", followed, tc.followed)
+			}
+			if tc.ephemeral && !containsAny(h.ephemeralsTo(tc.user), "asked 40/53") {
+				t.Errorf("the late answer was not told ephemerally: %q", h.ephemeralsTo(tc.user))
+			}
+		})
 	}
 }

@@ -479,6 +479,7 @@ func (d *Dispatcher) declareSubmission(ctx context.Context, ic slack.Interaction
 			d.tell(ctx, t, "No incident was declared. "+refusal)
 			return
 		}
+		t := t.allowed()
 		now := d.now()
 		day := now
 		if meta.OpenedAt > 0 {

@@ -344,6 +344,7 @@ func newHarness(t testing.TB, o options) *harness {
 		Slack: api, Temporal: ft, Lists: fakeLists{knownList: knownRef}, TaskQueue: "breachflow-test",
 		SigningSecret: sandbox.SlackSigningSecret, Declarers: o.declarers, Approvers: o.approvers, Sandbox: o.sandboxMode,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, SyncWait: o.syncWait,
+		ResponseURLBases: []string{sandbox.SlackResponseURLBase(sbSrv.URL)},
 	}
 	if o.mutate != nil {
 		o.mutate(&cfg)

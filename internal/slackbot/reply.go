@@ -3,6 +3,8 @@ package slackbot
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/slack-go/slack"
 )
@@ -12,6 +14,40 @@ import (
 // message whose thread public outcomes are posted in.
 type target struct {
 	Channel, User, ResponseURL, Thread string
+	// authorized is set once User passed the allowlist for the step: only
+	// then is the response_url, taken from the request, followed.
+	authorized bool
+}
+
+// allowed returns t marked as authorized.
+func (t target) allowed() target {
+	t.authorized = true
+	return t
+}
+
+// DefaultResponseURLBase is where Slack's response_url values point.
+const DefaultResponseURLBase = "https://hooks.slack.com/"
+
+// followable reports whether the response_url may be posted to: the user
+// was authorized, and the URL is under one of Config.ResponseURLBases
+// (same scheme, same host and port, path below the base's), with no user
+// information. Anything else, a local address above all, is never
+// contacted.
+func (d *Dispatcher) followable(t target) error {
+	if !t.authorized {
+		return fmt.Errorf("response_url not followed: the user was not authorized")
+	}
+	u, err := url.Parse(t.ResponseURL)
+	if err != nil || u.User != nil || u.Opaque != "" {
+		return fmt.Errorf("response_url not followed: not a plain URL")
+	}
+	for _, base := range d.responseBases {
+		if strings.EqualFold(u.Scheme, base.Scheme) && strings.EqualFold(u.Host, base.Host) &&
+			strings.HasPrefix(u.EscapedPath(), base.EscapedPath()) && !strings.Contains(u.Path, "/../") {
+			return nil
+		}
+	}
+	return fmt.Errorf("response_url not followed: not a Slack address")
 }
 
 // Message is a slash-command answer, as an acknowledgement body or a
@@ -43,6 +79,9 @@ func (d *Dispatcher) deliver(ctx context.Context, t target, text string, urlFirs
 	viaURL := func() error {
 		if t.ResponseURL == "" {
 			return fmt.Errorf("no response_url")
+		}
+		if err := d.followable(t); err != nil {
+			return err
 		}
 		err := slack.PostWebhookCustomHTTPContext(ctx, t.ResponseURL, d.hc, &slack.WebhookMessage{
 			Text: text, ResponseType: slack.ResponseTypeEphemeral,

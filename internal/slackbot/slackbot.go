@@ -31,6 +31,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,6 +103,10 @@ type Config struct {
 	// HTTPClient posts to response_url; nil means a client with a 10 s
 	// timeout.
 	HTTPClient *http.Client
+	// ResponseURLBases are the only places a response_url from a request
+	// is followed (after the user is authorized): DefaultResponseURLBase
+	// when empty; the sandbox's hooks in sandbox mode.
+	ResponseURLBases []string
 	// SocketModeAPIURL is the Web API base URL the Socket Mode adapter
 	// opens its connection through (slack.APIURL when empty).
 	SocketModeAPIURL string
@@ -144,6 +150,8 @@ type Dispatcher struct {
 	log   *slog.Logger
 	authz *authorizer
 	hc    *http.Client
+	// responseBases are Config.ResponseURLBases, parsed.
+	responseBases []*url.URL
 	cat   catalog // the runbooks the declare form offers
 
 	ctx    context.Context // background work; canceled by Close
@@ -193,8 +201,23 @@ func New(cfg Config) (*Dispatcher, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
+	bases := cfg.ResponseURLBases
+	if len(bases) == 0 {
+		bases = []string{DefaultResponseURLBase}
+	}
+	var responseBases []*url.URL
+	for _, b := range bases {
+		u, err := url.Parse(b)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return nil, fmt.Errorf("slackbot: response URL base %q is not an http(s) URL", b)
+		}
+		if !strings.HasSuffix(u.Path, "/") {
+			u.Path += "/"
+		}
+		responseBases = append(responseBases, u)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Dispatcher{cfg: cfg, log: cfg.Logger.With("component", "slackbot"), hc: hc, ctx: ctx, cancel: cancel}
+	d := &Dispatcher{cfg: cfg, log: cfg.Logger.With("component", "slackbot"), hc: hc, ctx: ctx, cancel: cancel, responseBases: responseBases}
 	d.authz = newAuthorizer(cfg.Slack, cfg.Declarers, cfg.Approvers, cfg.Sandbox, cfg.MembershipTTL, cfg.Now)
 	// Load the runbooks now, not in the first request's 3 seconds.
 	cat, err := newCatalog(cfg.Runbooks)
