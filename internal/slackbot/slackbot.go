@@ -152,7 +152,7 @@ type Dispatcher struct {
 	hc    *http.Client
 	// responseBases are Config.ResponseURLBases, parsed.
 	responseBases []*url.URL
-	cat   catalog // the runbooks the declare form offers
+	cat           catalog // the runbooks the declare form offers
 
 	ctx    context.Context // background work; canceled by Close
 	cancel context.CancelFunc
