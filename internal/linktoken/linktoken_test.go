@@ -23,6 +23,13 @@ func TestVerify(t *testing.T) {
 	forged, _ := other.Sign(linktoken.Claims{WorkflowID: "INC-1/recall/R00001", Purpose: linktoken.PurposeEmailConfirm, Expires: now.Add(time.Hour)})
 	p, sig, _ := strings.Cut(good, ".")
 	tampered := p[:len(p)-2] + "xx." + sig
+	// respell changes the unused low bits of a base64 text's last
+	// character: the same bytes under a lax decoder, another spelling.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	respell := func(b64 string, bits int) string {
+		i := strings.IndexByte(alphabet, b64[len(b64)-1])
+		return b64[:len(b64)-1] + string(alphabet[i^bits])
+	}
 
 	tests := []struct {
 		name    string
@@ -36,6 +43,10 @@ func TestVerify(t *testing.T) {
 		{"other purpose", good, linktoken.PurposeVoice, now, linktoken.ErrPurpose},
 		{"forged with another secret", forged, linktoken.PurposeEmailConfirm, now, linktoken.ErrSignature},
 		{"tampered payload", tampered, linktoken.PurposeEmailConfirm, now, linktoken.ErrSignature},
+		{"signature respelled (low bit)", p + "." + respell(sig, 1), linktoken.PurposeEmailConfirm, now, linktoken.ErrMalformed},
+		{"signature respelled (both unused bits)", p + "." + respell(sig, 3), linktoken.PurposeEmailConfirm, now, linktoken.ErrMalformed},
+		{"signature padded", good + "=", linktoken.PurposeEmailConfirm, now, linktoken.ErrMalformed},
+		{"payload respelled", respell(p, 1) + "." + sig, linktoken.PurposeEmailConfirm, now, linktoken.ErrSignature},
 		{"no signature", p, linktoken.PurposeEmailConfirm, now, linktoken.ErrMalformed},
 		{"garbage", "%%%.###", linktoken.PurposeEmailConfirm, now, linktoken.ErrMalformed},
 		{"empty", "", linktoken.PurposeEmailConfirm, now, linktoken.ErrMalformed},
