@@ -44,6 +44,9 @@ type Recorder struct {
 const (
 	RecordJSONFile     = "record.json"
 	RecordMarkdownFile = "record.md"
+	// RecipientsCSVFile is the wrong recipients' table for a spreadsheet
+	// (record.Record.RecipientsCSV), written when something was recalled.
+	RecipientsCSVFile = "recipients.csv"
 )
 
 // RecordRequest is the record as the workflows know it, and where to find
@@ -98,6 +101,8 @@ type RecordResult struct {
 	MarkdownFile   string `json:"markdown_file"`
 	JSONSHA256     string `json:"json_sha256"`
 	MarkdownSHA256 string `json:"markdown_sha256"`
+	CSVFile        string `json:"csv_file,omitempty"`
+	CSVSHA256      string `json:"csv_sha256,omitempty"`
 	Entries        int    `json:"entries"`
 	Recipients     int    `json:"recipients"`
 }
@@ -142,6 +147,7 @@ func (r *Recorder) WriteRecord(ctx context.Context, req RecordRequest) (RecordRe
 		return RecordResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
 	}
 	md := []byte(rec.Markdown())
+	csv := rec.RecipientsCSV()
 
 	dir := filepath.Join(r.Dir, rec.IncidentID)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -159,7 +165,11 @@ func (r *Recorder) WriteRecord(ctx context.Context, req RecordRequest) (RecordRe
 	}{
 		{RecordJSONFile, js, &res.JSONFile, &res.JSONSHA256},
 		{RecordMarkdownFile, md, &res.MarkdownFile, &res.MarkdownSHA256},
+		{RecipientsCSVFile, csv, &res.CSVFile, &res.CSVSHA256},
 	} {
+		if f.data == nil {
+			continue
+		}
 		p := filepath.Join(dir, f.name)
 		if err := writeAtomically(p, f.data); err != nil {
 			return RecordResult{}, fmt.Errorf("write record of %s: %w", rec.IncidentID, err)

@@ -116,12 +116,18 @@ func TestWriteRecord_QueriesEveryRecallAndWritesJSONAndMarkdown(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o640), info.Mode().Perm())
 
+	csvData, err := os.ReadFile(res.CSVFile)
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(dir, "INC-20261112-SEED00", activities.RecipientsCSVFile), res.CSVFile)
+	require.Contains(t, string(csvData), "R00002,not started,")
+
 	again, err := runRecorder(t, &activities.Recorder{Dir: dir, Workflows: wf}, recordRequest())
 	require.NoError(t, err)
 	require.Equal(t, res.JSONSHA256, again.JSONSHA256, "a retry writes the same record")
+	require.Equal(t, res.CSVSHA256, again.CSVSHA256, "a retry writes the same table")
 	left, err := os.ReadDir(filepath.Dir(res.JSONFile))
 	require.NoError(t, err)
-	require.Len(t, left, 2, "no temporary files left behind")
+	require.Len(t, left, 3, "no temporary files left behind")
 }
 
 func kinds(es []record.Entry) []record.Kind {

@@ -11,16 +11,7 @@ import (
 // report, the recall, the notices and letters, and the whole timeline, with times in TimeZone (UTC
 // when it cannot be loaded).
 func (r Record) Markdown() string {
-	loc, err := time.LoadLocation(r.TimeZone)
-	if err != nil || r.TimeZone == "" {
-		loc = time.UTC
-	}
-	at := func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.In(loc).Format("2006-01-02 15:04 MST")
-	}
+	at := r.timeFormat()
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Incident record %s — %s\n\n", r.IncidentID, cell(r.Title))
 	b.WriteString("| | |\n|---|---|\n")
@@ -104,28 +95,11 @@ func (r Record) Markdown() string {
 		fmt.Fprintf(&b, "| total | asked | confirmed by phone | confirmed by e-mail | confirmed | unreachable | closed by operator | pending |\n|---|---|---|---|---|---|---|---|\n| %d | %d | %d | %d | %d | %d | %d | %d |\n\n",
 			c.Total, c.Requested, c.PhoneConfirmed, c.EmailConfirmed, c.Confirmed, c.Unreachable, c.ClosedByOperator, c.Pending)
 		if len(rc.Recipients) > 0 {
-			b.WriteString("| recipient | state | requests | confirmations | closed by | reason |\n|---|---|---|---|---|---|\n")
+			b.WriteString("| " + strings.Join(recipientColumns, " | ") + " |\n|---|---|---|---|---|---|\n")
 			for _, p := range rc.Recipients {
-				var reqs, confs []string
-				for _, a := range p.Attempts {
-					reqs = append(reqs, fmt.Sprintf("%s #%d %s (%s)", a.Channel, a.N, at(a.At), a.Outcome))
-				}
-				for _, c := range p.Confirmations {
-					who := c.Evidence.Source
-					if c.Evidence.Operator != "" {
-						who += " " + c.Evidence.Operator
-					}
-					confs = append(confs, fmt.Sprintf("%s %s (%s)", c.Channel, at(c.At), who))
-				}
-				state := p.State
-				if p.NotStarted {
-					state = "not started"
-					if p.State == "closed_by_operator" {
-						state = "closed_by_operator (never started)"
-					}
-				}
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cell(p.RecipientID), cell(state),
-					cell(strings.Join(reqs, "; ")), cell(strings.Join(confs, "; ")), cell(p.ClosedBy), cell(p.Reason))
+				row := recipientRow(p, at)
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cell(row[0]), cell(row[1]),
+					cell(row[2]), cell(row[3]), cell(row[4]), cell(row[5]))
 			}
 			b.WriteString("\n")
 		}
@@ -144,6 +118,20 @@ func (r Record) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s: %s | %s | %s |\n", at(e.At), cell(e.Actor), e.Kind, cell(e.Summary), cell(e.Subject), cell(strings.Join(det, "; ")))
 	}
 	return b.String()
+}
+
+// timeFormat formats times in TimeZone (UTC when it cannot be loaded).
+func (r Record) timeFormat() func(time.Time) string {
+	loc, err := time.LoadLocation(r.TimeZone)
+	if err != nil || r.TimeZone == "" {
+		loc = time.UTC
+	}
+	return func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(loc).Format("2006-01-02 15:04 MST")
+	}
 }
 
 // cell makes text safe inside a Markdown table cell.
