@@ -341,9 +341,12 @@ func TestFault_ProvidersFailAFifthOfTheCalls(t *testing.T) {
 
 // `starter serve` is killed with SIGKILL in the middle of the recall and
 // started again on the same port: SendGrid's event webhooks that failed
-// meanwhile are retried by the provider, and each bounce is applied once (a
-// click lost in the outage would be made again on the reminder); the
-// counts stay exact.
+// meanwhile are retried by the provider, and each bounce is applied once.
+// A person whose click met the outage reloads, as people do (the sandbox's
+// recipients try a page that does not load again, a few seconds apart):
+// when the killed process had already signalled the confirmation, the
+// reload is answered from the Recall's state and nothing is signalled
+// twice. The counts stay exact.
 func TestFault_FrontDoorRestartedMidRecall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), faultDeadline)
 	defer cancel()

@@ -259,13 +259,15 @@ func (s *Sandbox) followLink(ctx context.Context, addr, link string, submit bool
 	if !submit {
 		ua = "Mozilla/5.0 (compatible; sandbox link scanner) breachflow-sandbox"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
-	if err != nil {
-		return fmt.Errorf("build GET: %w", err)
-	}
-	req.Header.Set("User-Agent", ua)
-	req.Header.Set("Accept", "text/html")
-	resp, err := c.Do(req)
+	resp, err := reloading(ctx, c, func() (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+		if err != nil {
+			return nil, fmt.Errorf("build GET: %w", err)
+		}
+		req.Header.Set("User-Agent", ua)
+		req.Header.Set("Accept", "text/html")
+		return req, nil
+	})
 	if err != nil {
 		return fmt.Errorf("GET confirmation page: %w", err)
 	}
@@ -288,15 +290,17 @@ func (s *Sandbox) followLink(ctx context.Context, addr, link string, submit bool
 	if err != nil {
 		return err
 	}
-	post, err := http.NewRequestWithContext(ctx, http.MethodPost, action, strings.NewReader(form.Encode()))
-	if err != nil {
-		return fmt.Errorf("build POST: %w", err)
-	}
-	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	post.Header.Set("User-Agent", ua)
-	post.Header.Set("Origin", resp.Request.URL.Scheme+"://"+resp.Request.URL.Host)
-	post.Header.Set("Referer", resp.Request.URL.String())
-	presp, err := c.Do(post)
+	presp, err := reloading(ctx, c, func() (*http.Request, error) {
+		post, err := http.NewRequestWithContext(ctx, http.MethodPost, action, strings.NewReader(form.Encode()))
+		if err != nil {
+			return nil, fmt.Errorf("build POST: %w", err)
+		}
+		post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		post.Header.Set("User-Agent", ua)
+		post.Header.Set("Origin", resp.Request.URL.Scheme+"://"+resp.Request.URL.Host)
+		post.Header.Set("Referer", resp.Request.URL.String())
+		return post, nil
+	})
 	if err != nil {
 		return fmt.Errorf("POST confirmation form: %w", err)
 	}
@@ -407,4 +411,35 @@ func hasAttr(n *html.Node, key string) bool {
 		}
 	}
 	return false
+}
+
+// personRetries is how often a person tries a page again when it does not
+// load at all (the connection refused or cut): they press reload, or
+// submit the form again, a few seconds apart. A page that loads, whatever
+// it says, is not retried.
+const personRetries = 5
+
+// reloading sends the request build makes, again after a transport error,
+// up to personRetries times, as a person would.
+func reloading(ctx context.Context, c *http.Client, build func() (*http.Request, error)) (*http.Response, error) {
+	var last error
+	for attempt := range personRetries {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, last
+			case <-time.After(time.Duration(attempt) * time.Second):
+			}
+		}
+		req, err := build()
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.Do(req)
+		if err == nil {
+			return resp, nil
+		}
+		last = err
+	}
+	return nil, last
 }
