@@ -31,6 +31,7 @@ import (
 	"github.com/breachflow/breachflow/internal/incidents"
 	"github.com/breachflow/breachflow/internal/recipients"
 	"github.com/breachflow/breachflow/internal/temporalx"
+	"github.com/breachflow/breachflow/internal/timefmt"
 )
 
 // updateTimeout is how long a step waits for Temporal to confirm it.
@@ -393,12 +394,16 @@ func required(pairs ...string) error {
 	return fmt.Errorf("%s are required", strings.Join(missing, ", "))
 }
 
-// at formats a time for people: local time (TZ), to the minute.
+// cliZone is the zone the CLI shows times in: BREACHFLOW_TIMEZONE, else
+// Asia/Tokyo, never the machine's (a server runs in UTC).
+var cliZone = timefmt.Zone(os.Getenv("BREACHFLOW_TIMEZONE"))
+
+// at formats a time for people, in cliZone, to the minute; "-" for none.
 func at(t time.Time) string {
-	if t.IsZero() {
-		return "-"
+	if s := timefmt.At(t, cliZone, timefmt.English); s != "" {
+		return s
 	}
-	return t.Local().Format("2006-01-02 15:04 MST")
+	return "-"
 }
 
 // normalizeID writes recipient and broker-demand IDs the way the workflows

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/timefmt"
 	"github.com/breachflow/breachflow/workflows"
 )
 
@@ -48,7 +49,7 @@ func printObligationBrief(w io.Writer, o workflows.ObligationStatus) {
 	case o.Filing != nil:
 		fmt.Fprintf(w, ", filed %s via %s, reference %s, recorded by %s", at(o.Filing.FiledAt), o.Filing.Channel, o.Filing.Reference, o.Filing.By)
 		if o.Filing.Late {
-			fmt.Fprintf(w, " (late by %s)", o.Filing.Lateness.Round(time.Minute))
+			fmt.Fprintf(w, " (%s)", timefmt.Late(o.Filing.Lateness, timefmt.English))
 		}
 	case o.NotRequired != nil:
 		fmt.Fprintf(w, ": not required, proposed by %s, approved by %s", o.NotRequired.ProposedBy, o.NotRequired.ApprovedBy)
@@ -86,7 +87,7 @@ func printObligation(w io.Writer, o workflows.ObligationStatus) {
 	if f := o.Filing; f != nil {
 		fmt.Fprintf(w, "  filed %s via %s, reference %s, by %s", at(f.FiledAt), f.Channel, f.Reference, f.By)
 		if f.Late {
-			fmt.Fprintf(w, ", late by %s", f.Lateness.Round(time.Minute))
+			fmt.Fprintf(w, ", %s", timefmt.Late(f.Lateness, timefmt.English))
 		}
 		fmt.Fprintln(w)
 	}

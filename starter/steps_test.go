@@ -362,3 +362,21 @@ func TestRecipientStatus_HistoryIsOneTimelineOldestFirst(t *testing.T) {
 		require.True(t, strings.HasSuffix(lines[k+1], want), "line %d is %q, want it to end with %q", k+1, lines[k+1], want)
 	}
 }
+
+// The CLI writes times in the organisation's zone (Asia/Tokyo unless
+// BREACHFLOW_TIMEZONE says otherwise), never the machine's, and lateness in
+// words, never as a Go duration.
+func TestObligationBrief_TimesAndLatenessForPeople(t *testing.T) {
+	due := time.Date(2026, 11, 15, 14, 59, 0, 0, time.UTC) // 23:59 JST
+	var b strings.Builder
+	printObligationBrief(&b, workflows.ObligationStatus{ObligationID: "JP-APPI/preliminary", State: "filed",
+		Filing: &workflows.FilingRecord{RecordFiling: workflows.RecordFiling{FiledAt: due.Add(409 * time.Hour), Channel: "portal", Reference: "R-1", By: "cli:dpo"}, Late: true, Lateness: 409 * time.Hour}})
+	printObligationBrief(&b, workflows.ObligationStatus{ObligationID: "JP-APPI/final", State: "pending", Due: due})
+	out := b.String()
+	for _, want := range []string{"filed 2026-12-03 00:59 JST", "(17 days 1 hour late)", "due 2026-11-15 23:59 JST"} {
+		require.Contains(t, out, want)
+	}
+	for _, never := range []string{"409h", "UTC", "late by"} {
+		require.NotContains(t, out, never)
+	}
+}

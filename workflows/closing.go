@@ -73,8 +73,9 @@ func (c *closing) run(ctx workflow.Context) {
 			now = workflow.Now(ctx)
 		}
 		kind, roles := record.KindPreventionReminder, c.notify
-		ja := fmt.Sprintf("📄 原因分析・再発防止策の報告は %s が期限です（残り %s）。提出したら記録してください。", fmtAt(c.due, c.sh.loc), timeLeft(now, c.due))
-		en := fmt.Sprintf("📄 The root-cause and prevention report is due %s (%s left). Record it once submitted.", fmtAt(c.due, c.sh.loc), timeLeft(now, c.due))
+		leftJa, leftEn := leftNote(now, c.due)
+		ja := fmt.Sprintf("📄 原因分析・再発防止策の報告は %s が期限です%s。提出したら記録してください。", fmtAt(c.due, c.sh.loc), leftJa)
+		en := fmt.Sprintf("📄 The root-cause and prevention report is due %s%s. Record it once submitted.", fmtAt(c.due, c.sh.loc), leftEn)
 		if overdue {
 			kind, roles = record.KindPreventionOverdue, append(append([]string{}, c.notify...), c.escalate...)
 			ja = fmt.Sprintf("🚨 原因分析・再発防止策の報告の期限（%s）を過ぎています。", fmtAt(c.due, c.sh.loc))

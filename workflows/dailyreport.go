@@ -308,8 +308,9 @@ func (d *dailyReport) compose(day int, s DailySnapshot, yesterday *DailySnapshot
 		for _, ob := range s.Obligations {
 			due, dueEn := "速やかに", "promptly"
 			if !ob.Due.IsZero() {
-				due = fmt.Sprintf("期限 %s（残り %s）", fmtAt(ob.Due, d.sh.loc), timeLeft(s.At, ob.Due))
-				dueEn = fmt.Sprintf("due %s (%s left)", fmtAt(ob.Due, d.sh.loc), timeLeft(s.At, ob.Due))
+				leftJa, leftEn := leftNote(s.At, ob.Due)
+				due = fmt.Sprintf("期限 %s%s", fmtAt(ob.Due, d.sh.loc), leftJa)
+				dueEn = fmt.Sprintf("due %s%s", fmtAt(ob.Due, d.sh.loc), leftEn)
 			}
 			if !ob.FiledAt.IsZero() {
 				due, dueEn = "提出 "+fmtAt(ob.FiledAt, d.sh.loc), "filed "+fmtAt(ob.FiledAt, d.sh.loc)

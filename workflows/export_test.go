@@ -20,3 +20,6 @@ func SetReconcilePage(n int) (restore func()) {
 
 // ReconcileEvery is how often an Incident reconciles on its own.
 func ReconcileEvery() time.Duration { return reconcileEvery }
+
+// LeftNote is leftNote, for a test.
+func LeftNote(now, t time.Time) (ja, en string) { return leftNote(now, t) }

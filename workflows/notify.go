@@ -11,6 +11,7 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/record"
+	"github.com/breachflow/breachflow/internal/timefmt"
 )
 
 // Activities on their own structs (see activities.RoleMailer and
@@ -162,16 +163,13 @@ func fmtAt(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04 MST")
 }
 
-// remaining says how long until t, in days and hours ("4d 3h", "-1d 2h").
-func timeLeft(now, t time.Time) string {
-	d := t.Sub(now).Round(time.Hour)
-	sign := ""
-	if d < 0 {
-		sign, d = "-", -d
+// leftNote says how long until t, or how late, in words and in brackets
+// (「（残り4日3時間）」, " (4 days 3 hours left)"); nothing for a deadline
+// without a date.
+func leftNote(now, t time.Time) (ja, en string) {
+	l := timefmt.Left(now, t, timefmt.Japanese)
+	if l == "" {
+		return "", ""
 	}
-	days, hours := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if days == 0 {
-		return fmt.Sprintf("%s%dh", sign, hours)
-	}
-	return fmt.Sprintf("%s%dd %dh", sign, days, hours)
+	return "（" + l + "）", " (" + timefmt.Left(now, t, timefmt.English) + ")"
 }

@@ -302,7 +302,7 @@ func (o *obligation) fire(ctx workflow.Context, now time.Time) {
 		o.fired[schedKey("d", due)] = true
 	}
 	again := o.status.State == ObligationOverdue && !o.lastOverdue.IsZero() && !now.Before(o.lastOverdue.Add(overdueEvery))
-	left := timeLeft(now, due)
+	leftJa, leftEn := leftNote(now, due)
 	switch {
 	case missed:
 		o.status.State = ObligationOverdue
@@ -316,14 +316,14 @@ func (o *obligation) fire(ctx workflow.Context, now time.Time) {
 		if o.status.State == ObligationOverdue {
 			o.lastOverdue = now
 		}
-		o.queue(record.Entry{At: now, Kind: record.KindEscalation, Summary: fmt.Sprintf("%s: %s, still %s (%s left)", o.label(), o.dueText(), o.status.State, left)},
+		o.queue(record.Entry{At: now, Kind: record.KindEscalation, Summary: fmt.Sprintf("%s: %s, still %s%s", o.label(), o.dueText(), o.status.State, leftEn)},
 			staffNotice{summary: "escalation", subject: "Escalation: " + o.ob.ID, slack: true, roles: o.escalateRoles(), text: bilingual(
-				fmt.Sprintf("🚨 エスカレーション: %s — %s、状態: %s（残り %s）%s", o.label(), o.dueText(), o.status.State, left, o.proposalNote()),
-				fmt.Sprintf("🚨 Escalation: %s — %s, still %s (%s left)%s", o.label(), o.dueText(), o.status.State, left, o.proposalNote()))})
+				fmt.Sprintf("🚨 エスカレーション: %s — %s、状態: %s%s%s", o.label(), o.dueText(), o.status.State, leftJa, o.proposalNote()),
+				fmt.Sprintf("🚨 Escalation: %s — %s, still %s%s%s", o.label(), o.dueText(), o.status.State, leftEn, o.proposalNote()))})
 	case reminded:
 		text := bilingual(
-			fmt.Sprintf("⏰ リマインダー: %s — %s、状態: %s（残り %s）%s", o.label(), o.dueText(), o.status.State, left, o.proposalNote()),
-			fmt.Sprintf("⏰ Reminder: %s — %s, state %s (%s left)%s", o.label(), o.dueText(), o.status.State, left, o.proposalNote()))
+			fmt.Sprintf("⏰ リマインダー: %s — %s、状態: %s%s%s", o.label(), o.dueText(), o.status.State, leftJa, o.proposalNote()),
+			fmt.Sprintf("⏰ Reminder: %s — %s, state %s%s%s", o.label(), o.dueText(), o.status.State, leftEn, o.proposalNote()))
 		if d := o.status.Draft; d != nil && d.Version > o.postedDraft {
 			text += "\n\n" + d.Text
 			o.postedDraft = d.Version

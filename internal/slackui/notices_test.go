@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -28,4 +29,20 @@ func TestIncidentBlocks_ListNoticesAndLetters(t *testing.T) {
 	require.Contains(t, s, `• Daily report — done (accepted 11/100, bounced 2)`)
 	require.Contains(t, s, `• Letter B001 — awaiting_mailing`)
 	require.NotContains(t, s, `awaiting_mailing (`)
+}
+
+// A deadline the law sets as "promptly" has no date: the message says so
+// in words, never as a zero time.
+func TestIncidentBlocks_DeadlineWithoutADate(t *testing.T) {
+	v := slackui.IncidentView{IncidentID: "INC-1", Title: "t", Phase: "response", Deadlines: []slackui.DeadlineView{
+		{Label: "notice to individuals", State: "pending"},
+		{Label: "final report", Due: time.Date(2026, 12, 11, 14, 59, 0, 0, time.UTC), State: "drafted"},
+	}}
+	_, blocks := slackui.IncidentBlocks(v)
+	js, err := json.Marshal(blocks)
+	require.NoError(t, err)
+	s := string(js)
+	require.NotContains(t, s, "0001-01-01")
+	require.Contains(t, s, "• notice to individuals — promptly (no fixed date) (pending)")
+	require.Contains(t, s, "• final report — 2026-12-11 23:59 JST (drafted)")
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/breachflow/breachflow/internal/timefmt"
 )
 
 // Action IDs of the buttons breachflow renders. Each maps to one workflow
@@ -207,7 +209,7 @@ func IncidentBlocks(v IncidentView) (fallback string, blocks []slack.Block) {
 		var b strings.Builder
 		b.WriteString("*Deadlines*")
 		for _, d := range v.Deadlines {
-			fmt.Fprintf(&b, "\n• %s — %s (%s)", d.Label, d.Due.In(jst).Format("2006-01-02 15:04 JST"), d.State)
+			fmt.Fprintf(&b, "\n• %s — %s (%s)", d.Label, timefmt.Due(d.Due, jst, timefmt.English), d.State)
 		}
 		blocks = append(blocks, slack.NewSectionBlock(md(b.String()), nil, nil))
 		for k, d := range v.Deadlines {
