@@ -12,6 +12,7 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/slackui"
+	"github.com/breachflow/breachflow/internal/timefmt"
 )
 
 // Defaults of BrokerDemandInput.
@@ -155,18 +156,16 @@ func (d *brokerDemand) awaitAnswer(ctx workflow.Context) error {
 		if done, err := d.wait(ctx, wait, "answer due soon", answered); err != nil || done {
 			return err
 		}
-		d.tell(ctx, fmt.Sprintf("[%s] The answer to the letter is due on %s.", d.ref(), d.status.AnswerDue.In(japanTime).Format("2006-01-02 15:04 MST")))
+		d.tell(ctx, fmt.Sprintf("[%s] The answer to the letter is due on %s.", d.ref(), timefmt.At(d.status.AnswerDue, timefmt.Zone(d.in.DisplayZone), timefmt.English)))
 	}
 	if wait := d.status.AnswerDue.Sub(workflow.Now(ctx)); wait > 0 {
-		if done, err := d.wait(ctx, wait, "answer due "+d.status.AnswerDue.In(japanTime).Format("2006-01-02"), answered); err != nil || done {
+		if done, err := d.wait(ctx, wait, "answer due "+timefmt.At(d.status.AnswerDue, timefmt.Zone(d.in.DisplayZone), timefmt.English), answered); err != nil || done {
 			return err
 		}
 	}
 	return d.remindUntil(ctx, "answer to the letter", answered,
 		fmt.Sprintf("[%s] ESCALATION: the answer period has ended. Record the answer: complied, refused, or no answer (%s).", d.ref(), UpdateRecordBrokerAnswer))
 }
-
-var japanTime = time.FixedZone("JST", 9*3600)
 
 // wait waits until done or the timeout; it reports whether done.
 func (d *brokerDemand) wait(ctx workflow.Context, timeout time.Duration, summary string, done func() bool) (bool, error) {

@@ -46,6 +46,9 @@ type BrokerDemandInput struct {
 	RemindEvery  time.Duration `json:"remind_every,omitempty"`
 	SlackChannel string        `json:"slack_channel,omitempty"`
 	StartedBy    string        `json:"started_by,omitempty"`
+	// DisplayZone is the IANA zone messages show times in: the
+	// incident's (Asia/Tokyo when empty).
+	DisplayZone string `json:"display_zone,omitempty"`
 }
 
 // BrokerDemandState is where a demand stands.

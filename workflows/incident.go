@@ -11,6 +11,7 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/internal/timefmt"
 	"github.com/breachflow/breachflow/runbooks"
 )
 
@@ -624,12 +625,9 @@ func (i *incident) details() string {
 			c.Requested, c.Total, c.PhoneConfirmed, c.EmailConfirmed, c.Confirmed, c.Unreachable, c.ClosedByOperator, c.Pending)
 	}
 	if obs := i.resp.obligationSummaries(); len(obs) > 0 {
-		b.WriteString("| obligation | to | due (JST) | state |\n|---|---|---|---|\n")
+		b.WriteString("| obligation | to | due | state |\n|---|---|---|---|\n")
 		for _, o := range obs {
-			due := "promptly"
-			if !o.Due.IsZero() {
-				due = o.Due.In(detailsZone).Format("2006-01-02 15:04")
-			}
+			due := timefmt.Due(o.Due, i.resp.sh.loc, timefmt.English)
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", o.Title, o.Audience, due, o.State)
 		}
 		b.WriteString("\n")
@@ -646,9 +644,6 @@ func (i *incident) details() string {
 	i.resp.notices.details(&b)
 	return b.String()
 }
-
-// detailsZone is the zone of times in the current details.
-var detailsZone = time.FixedZone("JST", 9*3600)
 
 func (i *incident) status() IncidentStatus {
 	s := IncidentStatus{

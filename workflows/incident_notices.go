@@ -377,7 +377,8 @@ func (n *noticeSet) addDemand(ctx workflow.Context, req AddBrokerDemand) (Broker
 		data = n.facts().WhatLeaked
 	}
 	in := BrokerDemandInput{IncidentID: n.in.IncidentID, DemandID: id, Broker: req.Broker, Data: data, Evidence: req.Evidence,
-		ResponseWindow: n.in.Runbook.Runbook.Phases.BrokerDemands.ResponseWindow.D(), SlackChannel: n.in.SlackChannel, StartedBy: req.By}
+		ResponseWindow: n.in.Runbook.Runbook.Phases.BrokerDemands.ResponseWindow.D(), SlackChannel: n.in.SlackChannel, StartedBy: req.By,
+		DisplayZone: n.sh.loc.String()}
 	err := n.startChild(ctx, wid, "cease-and-desist letter "+id+" of "+n.in.IncidentID, SADemandState.ValueSet(string(DemandAwaitingMailing)), BrokerDemand, in)
 	if err != nil {
 		r := n.demand(wid)

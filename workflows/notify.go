@@ -144,15 +144,7 @@ func bilingual(ja, en string) string { return ja + "\n" + en }
 // displayZone loads the zone messages show times in; Asia/Tokyo when the
 // name is empty or unknown (a bad zone was refused when the runbook loaded).
 func displayZone(name string) *time.Location {
-	if name != "" {
-		if loc, err := time.LoadLocation(name); err == nil {
-			return loc
-		}
-	}
-	if loc, err := time.LoadLocation("Asia/Tokyo"); err == nil {
-		return loc
-	}
-	return time.FixedZone("JST", 9*3600)
+	return timefmt.Zone(name)
 }
 
 // fmtAt formats an instant for people, in loc.
