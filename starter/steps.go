@@ -349,9 +349,13 @@ func query[T any](ctx context.Context, s *session, workflowID, name string, text
 
 func (s *session) print(v any, text func(io.Writer)) error {
 	if s.asJSON {
-		enc := json.NewEncoder(s.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		// Every time at one precision, in the CLI's zone.
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode the result: %w", err)
+		}
+		_, err = fmt.Fprintf(s.out, "%s\n", timefmt.JSONTimes(b, cliZone))
+		return err
 	}
 	text(s.out)
 	return nil

@@ -380,3 +380,21 @@ func TestObligationBrief_TimesAndLatenessForPeople(t *testing.T) {
 		require.NotContains(t, out, never)
 	}
 }
+
+// --json gives every time the same way: RFC 3339 to the second, with the
+// CLI zone's offset, whatever the workflow stored (UTC with nanoseconds,
+// +09:00); a time never set is null.
+func TestJSONTimesAreOneForm(t *testing.T) {
+	var out strings.Builder
+	s := &session{out: &out, asJSON: true}
+	v := struct {
+		Task     time.Time `json:"task"`
+		Due      time.Time `json:"due"`
+		Reported time.Time `json:"reported"`
+	}{
+		Task: time.Date(2026, 12, 7, 2, 16, 5, 123456789, time.UTC),
+		Due:  time.Date(2026, 12, 11, 23, 59, 0, 0, time.FixedZone("", 9*3600)),
+	}
+	require.NoError(t, s.print(v, nil))
+	require.JSONEq(t, `{"task":"2026-12-07T11:16:05+09:00","due":"2026-12-11T23:59:00+09:00","reported":null}`, out.String())
+}

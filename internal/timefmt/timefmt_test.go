@@ -112,3 +112,13 @@ func TestNoForbiddenForms(t *testing.T) {
 		}
 	}
 }
+
+// JSON gives every time at one precision, with the zone's offset; a zero
+// time is null, not year 1.
+func TestJSONTimes(t *testing.T) {
+	in := `{"due":"2026-12-11T14:59:00Z","done_at":"2026-12-07T05:16:42.123456789Z","filed":"2026-12-01T10:30:00+09:00","never":"0001-01-01T00:00:00Z","note":"due 2026-12-11T14:59:00Z","n":3}`
+	want := `{"due":"2026-12-11T23:59:00+09:00","done_at":"2026-12-07T14:16:42+09:00","filed":"2026-12-01T10:30:00+09:00","never":null,"note":"due 2026-12-11T14:59:00Z","n":3}`
+	if got := string(timefmt.JSONTimes([]byte(in), tokyo)); got != want {
+		t.Errorf("JSONTimes:\n got %s\nwant %s", got, want)
+	}
+}
