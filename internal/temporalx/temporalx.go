@@ -25,7 +25,7 @@ import (
 // required, and the public sandbox key is refused: a breach-response tool
 // must not store the leaked data in clear. In sandbox mode with no real
 // provider, the public sandbox key is used when none is configured, and
-// the log says so.
+// the log of a long-running process (not the CLI's) says so.
 func Keys(cfg config.Config, getenv func(string) string, logger *slog.Logger) (codec.Keys, error) {
 	keys, err := codec.LoadKeys(getenv)
 	switch {
@@ -35,7 +35,11 @@ func Keys(cfg config.Config, getenv func(string) string, logger *slog.Logger) (c
 	case err == nil:
 		return keys, nil
 	case errors.Is(err, codec.ErrNoKeys) && cfg.Sandbox && !cfg.AnyReal():
-		logger.Warn("no BREACHFLOW_CODEC_KEYS: sandbox mode encrypts payloads with the public sandbox key; set your own keys before real data")
+		if cfg.Role != config.RoleCLI {
+			// Once per process that runs; a CLI command would repeat it
+			// on every call.
+			logger.Warn("no BREACHFLOW_CODEC_KEYS: sandbox mode encrypts payloads with the public sandbox key; set your own keys before real data")
+		}
 		return codec.LoadKeys(func(k string) string {
 			if k == codec.EnvKeys {
 				return config.SandboxCodecKeys
@@ -79,7 +83,11 @@ func Dial(cfg config.Config, logger *slog.Logger) (client.Client, error) {
 	}
 	c, err := client.Dial(opts)
 	if err != nil {
-		return nil, fmt.Errorf("dial temporal at %q: %w", opts.HostPort, err)
+		addr := opts.HostPort
+		if addr == "" {
+			addr = client.DefaultHostPort
+		}
+		return nil, fmt.Errorf("dial temporal at %s (TEMPORAL_ADDRESS): %w", addr, err)
 	}
 	return c, nil
 }

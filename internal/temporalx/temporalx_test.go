@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/breachflow/breachflow/internal/codec"
@@ -69,4 +70,30 @@ func mustKey(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// The sandbox key is announced in the log of a process that runs (worker,
+// front door), once; a CLI command prints nothing (it would on every call).
+func TestSandboxKeyAnnouncedByLongRunningProcessesOnly(t *testing.T) {
+	env := func(k string) string { return map[string]string{config.EnvSandbox: "1"}[k] }
+	for _, tc := range []struct {
+		role     config.Role
+		announce bool
+	}{
+		{config.RoleCLI, false},
+		{config.RoleWorker, true},
+		{config.RoleServe, true},
+	} {
+		cfg, err := config.Load(tc.role, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log strings.Builder
+		if _, err := temporalx.Keys(cfg, env, slog.New(slog.NewTextHandler(&log, nil))); err != nil {
+			t.Fatal(err)
+		}
+		if announced := strings.Contains(log.String(), "public sandbox key"); announced != tc.announce {
+			t.Errorf("%s: announced = %v, want %v (%q)", tc.role, announced, tc.announce, log.String())
+		}
+	}
 }
