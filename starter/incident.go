@@ -211,16 +211,11 @@ func splitList(s string) []string {
 var (
 	statusVerb = verb{
 		name: "status", args: []string{argIncident},
-		about: "show an incident: recall counts, facts, obligations, tasks, prevention report, broadcasts, broker demands",
+		about: "show an incident: recall counts, facts, obligations, tasks, prevention report, broadcasts, broker demands; " +
+			"or any one item by the ID the Temporal UI shows (INC-…/recall/R00001, INC-…/obligation/JP-APPI/final, INC-…/broadcast/1, INC-…/broker/B001)",
 		define: func(fs *flag.FlagSet) func(*session, []string) (step, error) {
 			return func(_ *session, a []string) (step, error) {
-				return func(ctx context.Context, s *session) error {
-					st, err := incidents.Status(ctx, s.c, a[0])
-					if err != nil {
-						return err
-					}
-					return s.print(st, func(w io.Writer) { printStatus(w, st) })
-				}, nil
+				return func(ctx context.Context, s *session) error { return showAny(ctx, s, a[0]) }, nil
 			}
 		},
 	}
@@ -343,4 +338,28 @@ func firstArg(args []string) (string, []string) {
 		return args[0], args[1:]
 	}
 	return "", args
+}
+
+// showAny shows the workflow an ID names, as the Temporal UI lists it: an
+// incident, or one of its recipients, obligations, notices or letters.
+func showAny(ctx context.Context, s *session, id string) error {
+	incident, rest, _ := strings.Cut(id, "/")
+	kind, _, _ := strings.Cut(rest, "/")
+	switch kind {
+	case "":
+		st, err := incidents.Status(ctx, s.c, incident)
+		if err != nil {
+			return err
+		}
+		return s.print(st, func(w io.Writer) { printStatus(w, st) })
+	case "recall":
+		return query(ctx, s, id, workflows.QueryStatus, printRecall)
+	case "obligation":
+		return query(ctx, s, id, workflows.QueryStatus, printObligation)
+	case "broadcast":
+		return query(ctx, s, id, workflows.QueryStatus, printBroadcast)
+	case "broker":
+		return query(ctx, s, id, workflows.QueryStatus, printDemand)
+	}
+	return usageError("%q is not an ID breachflow gives: use an incident ID (INC-…) or one the Temporal UI shows under it (INC-…/recall/R00001, INC-…/obligation/…, INC-…/broadcast/1, INC-…/broker/B001)", id)
 }

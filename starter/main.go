@@ -23,7 +23,9 @@ commands:
         [--aware-at TIME] [--what TEXT] [--sent-subject TEXT] [--sent-at TIME] [--persons N] [--sensitive] [--unauthorized]
         [--jurisdictions A,B]                   declare an incident (wrong recipients to recall,
                                                 everyone affected to notify; all flags: starter start -h)
-  status INCIDENT_ID [--json]                   show an incident: recall, facts, obligations, tasks, broadcasts, broker demands
+  status INCIDENT_ID [--json]                   show an incident: recall, facts, obligations, tasks, broadcasts, broker demands;
+                                                or one item by the ID the Temporal UI shows (INC-…/recall/R00001);
+                                                an ID that names nothing: "not found", exit status 3
   close INCIDENT_ID --reason WHY [--stop-recalls] [--by WHO]
                                                 close an incident; refused while recipients are still
                                                 being asked, unless --stop-recalls stops asking them

@@ -296,14 +296,21 @@ func knownIDs(ctx context.Context, c incidents.Updater, workflowID string) strin
 
 var plural = map[string]string{"obligation": "obligations", "broadcast": "broadcasts", "broker": "broker demands"}
 
-// explain turns a refusal into its one line and exit status 1, and a
+// exitNotFound is the exit status of a lookup of an ID that does not exist.
+const exitNotFound = 3
+
+// explain turns a refusal into its one line and exit status 1, a lookup of
+// an ID that does not exist into its own line and exit status 3, and a
 // timeout into what it means for the step.
 func explain(err error) error {
 	var refused *incidents.Refused
+	var notFound *incidents.NotFound
 	var timeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &notFound):
+		return exitError{exitNotFound, "not found: " + notFound.Error()}
 	case errors.As(err, &refused):
 		return exitError{1, "refused: " + oneLine(refused.Reason)}
 	case errors.As(err, &timeout), errors.Is(err, context.DeadlineExceeded):

@@ -398,3 +398,66 @@ func TestJSONTimesAreOneForm(t *testing.T) {
 	require.NoError(t, s.print(v, nil))
 	require.JSONEq(t, `{"task":"2026-12-07T11:16:05+09:00","due":"2026-12-11T23:59:00+09:00","reported":null}`, out.String())
 }
+
+// statuses answers the status query of the workflows it holds, by ID.
+type statuses struct {
+	client.Client // nothing else is called
+	byID          map[string]any
+}
+
+func (f statuses) QueryWorkflow(_ context.Context, workflowID, _, _ string, _ ...any) (converter.EncodedValue, error) {
+	v, ok := f.byID[workflowID]
+	if !ok {
+		return nil, serviceerror.NewNotFound("workflow not found")
+	}
+	p, err := converter.GetDefaultDataConverter().ToPayloads(v)
+	if err != nil {
+		return nil, err
+	}
+	return client.NewValue(p), nil
+}
+
+// `starter status` takes any ID the Temporal UI shows and shows that item;
+// an ID that names nothing is "not found", exit status 3, not a refusal.
+func TestStatus_AnyIDTheUIShows(t *testing.T) {
+	const id = "INC-20261122-684EEV"
+	c := statuses{byID: map[string]any{
+		id:                    workflows.IncidentStatus{IncidentID: id, Title: "会員情報ファイルの誤送信", Recall: workflows.RecallCounts{Total: 53}},
+		id + "/recall/R00001": workflows.RecallStatus{RecipientID: "R00001", State: workflows.StateConfirmed},
+		id + "/obligation/JP-APPI/final": workflows.ObligationStatus{ObligationID: "JP-APPI/final", State: "drafted",
+			Due: time.Date(2026, 12, 11, 14, 59, 0, 0, time.UTC)},
+	}}
+	tests := []struct {
+		id       string
+		code     int // exit status; 0 for success
+		wantOut  string
+		wantFail string
+	}{
+		{id, 0, "会員情報ファイルの誤送信", ""},
+		{id + "/recall/R00001", 0, "R00001", ""},
+		{id + "/obligation/JP-APPI/final", 0, "JP-APPI/final", ""},
+		{id + "/recall/R00099", exitNotFound, "", "not found: no incident, recipient, obligation, notice or letter has the ID " + id + "/recall/R00099"},
+		{"INC-20261122-NOSUCH", exitNotFound, "", "not found: "},
+		{id + "/frobnicate/1", 2, "", "is not an ID breachflow gives"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			step, s, err := noun{verbs: []verb{statusVerb}}.parse([]string{"status", tt.id})
+			require.NoError(t, err)
+			var out strings.Builder
+			s.c, s.out = c, &out
+			err = explain(step(context.Background(), s))
+			if tt.code == 0 {
+				require.NoError(t, err)
+				require.Contains(t, out.String(), tt.wantOut)
+				require.NotContains(t, out.String(), "0001-01-01")
+				return
+			}
+			var ee exitError
+			require.ErrorAs(t, err, &ee)
+			require.Equal(t, tt.code, ee.code)
+			require.Contains(t, ee.msg, tt.wantFail)
+			require.NotContains(t, ee.msg, "refused")
+		})
+	}
+}

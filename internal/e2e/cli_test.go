@@ -99,6 +99,16 @@ func (c starterCLI) refused(ctx context.Context, want string, args ...string) {
 	}
 }
 
+// notFound runs a command that looks up an ID that names nothing: exit
+// status 3 and a "not found: " line naming it, not a refusal.
+func (c starterCLI) notFound(ctx context.Context, id string, args ...string) {
+	c.t.Helper()
+	code, stdout, stderr := c.run(ctx, args...)
+	if code != 3 || !strings.Contains(stderr, "not found: ") || !strings.Contains(stderr, id) || strings.Contains(stderr, "refused") {
+		c.t.Fatalf("starter %s: exit %d, want 3 and \"not found: …%s…\"\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, id, stdout, stderr)
+	}
+}
+
 // waitEnded waits until a workflow has closed.
 func waitEnded(ctx context.Context, t *testing.T, s *stack, workflowID string) {
 	t.Helper()
@@ -158,7 +168,11 @@ email:
 			t.Errorf("status text lacks %q:\n%s", want, text)
 		}
 	}
-	cli.refused(ctx, "there is no workflow INC-19990101-NOSUCH", "status", "INC-19990101-NOSUCH")
+	cli.notFound(ctx, "INC-19990101-NOSUCH", "status", "INC-19990101-NOSUCH")
+	// Any ID the Temporal UI shows is shown as itself.
+	if text := cli.ok(ctx, nil, "status", workflows.RecallWorkflowID(id, "R00001")); !strings.Contains(text, "R00001") {
+		t.Errorf("status of a recipient's Recall:\n%s", text)
+	}
 
 	// A checklist task, done once.
 	var task workflows.TaskStatus

@@ -40,6 +40,20 @@ func (r *Refused) Error() string { return r.Reason }
 // Unwrap returns the Temporal error behind the refusal.
 func (r *Refused) Unwrap() error { return r.err }
 
+// NotFound is a lookup of a workflow that does not exist: a wrong or
+// mistyped ID, not a refusal by a workflow.
+type NotFound struct {
+	WorkflowID string
+	err        error
+}
+
+func (n *NotFound) Error() string {
+	return "no incident, recipient, obligation, notice or letter has the ID " + n.WorkflowID + " (check it against `starter status INCIDENT_ID` or the Temporal UI)"
+}
+
+// Unwrap returns the Temporal error behind it.
+func (n *NotFound) Unwrap() error { return n.err }
+
 // Update sends the Update name with arg to the workflow and waits until it
 // is applied; its result is decoded into result (nil to ignore it). A
 // rejection (validator, handler, or no such running workflow) is a
@@ -69,13 +83,13 @@ func Update(ctx context.Context, c Updater, workflowID, name string, arg, result
 }
 
 // Query asks the workflow's query name and decodes the answer into result.
-// A workflow that does not exist is a *Refused.
+// A workflow that does not exist is a *NotFound.
 func Query(ctx context.Context, c Updater, workflowID, name string, result any) error {
 	v, err := c.QueryWorkflow(ctx, workflowID, "", name)
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return &Refused{WorkflowID: workflowID, Name: name, Reason: "there is no workflow " + workflowID + " (check the IDs)", err: err}
+			return &NotFound{WorkflowID: workflowID, err: err}
 		}
 		return fmt.Errorf("query %s on %s: %w", name, workflowID, err)
 	}
