@@ -52,7 +52,7 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	snap, err := loadRunbook(*rb)
+	snap, err := loadRunbook(*rb, cfg.RunbooksDir)
 	if err != nil {
 		return err
 	}
@@ -163,12 +163,28 @@ func storeList(ctx context.Context, cfg config.Config, path string) (recipients.
 	return ref, nil
 }
 
-func loadRunbook(nameOrFile string) (runbooks.Snapshot, error) {
+// loadRunbook finds a runbook as the Slack declaration offers them: a
+// built-in ID, an ID of the organisation's own runbooks (ownDir,
+// BREACHFLOW_RUNBOOKS_DIR), or a file.
+func loadRunbook(nameOrFile, ownDir string) (runbooks.Snapshot, error) {
 	if snap, err := runbooks.Builtin(nameOrFile); err == nil {
 		return snap, nil
 	}
+	ids := runbooks.BuiltinIDs()
+	if ownDir != "" {
+		own, diags := runbooks.LoadDir(ownDir)
+		if len(diags) > 0 {
+			return runbooks.Snapshot{}, exitError{1, "BREACHFLOW_RUNBOOKS_DIR has invalid runbooks; fix them or remove them:\n" + diags.Error()}
+		}
+		for _, snap := range own {
+			if snap.Runbook.ID == nameOrFile {
+				return snap, nil
+			}
+			ids = append(ids, snap.Runbook.ID)
+		}
+	}
 	if _, err := os.Stat(nameOrFile); err != nil {
-		return runbooks.Snapshot{}, exitError{2, fmt.Sprintf("starter: runbook %q is neither built in (%s) nor a readable file", nameOrFile, strings.Join(runbooks.BuiltinIDs(), ", "))}
+		return runbooks.Snapshot{}, exitError{2, fmt.Sprintf("starter: runbook %q is neither one of %s nor a readable file", nameOrFile, strings.Join(ids, ", "))}
 	}
 	snap, diags := runbooks.LoadFile(nameOrFile)
 	if len(diags) > 0 {
