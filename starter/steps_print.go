@@ -221,6 +221,10 @@ func printDemandBrief(w io.Writer, d workflows.BrokerDemandStatus) {
 		}
 		fmt.Fprintf(w, ", escalated to %s", strings.Join(to, " and "))
 	}
+	if d.State == workflows.DemandLetterFailed && d.Failure != "" {
+		// Why nothing was mailed, and so what to fix.
+		fmt.Fprintf(w, ": %s", oneLine(d.Failure))
+	}
 	fmt.Fprintln(w)
 }
 

@@ -461,3 +461,12 @@ func TestStatus_AnyIDTheUIShows(t *testing.T) {
 		})
 	}
 }
+
+// `broker status` says why a letter failed, without --json.
+func TestDemandStatus_SaysWhyTheLetterFailed(t *testing.T) {
+	var b strings.Builder
+	printDemand(&b, workflows.BrokerDemandStatus{DemandID: "B001", State: workflows.DemandLetterFailed,
+		Failure: "the letter cannot be set in the PDF font:\n「髙」 (U+9AD9) in the addressee's name"})
+	out := b.String()
+	require.Contains(t, out, "B001: letter_failed: the letter cannot be set in the PDF font: 「髙」 (U+9AD9) in the addressee's name")
+}
