@@ -104,7 +104,7 @@ func newBroadcast(ctx workflow.Context, in BroadcastInput) *broadcast {
 }
 
 func (b *broadcast) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (BroadcastStatus, error) { return b.status, nil }); err != nil {
+	if err := setQuery(ctx, QueryStatus, func() (BroadcastStatus, error) { return b.status, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
 	handlers := []struct {
@@ -120,7 +120,7 @@ func (b *broadcast) setup(ctx workflow.Context) error {
 		{UpdateRecordSubstitute, b.recordSubstitute, b.validateSubstitute},
 	}
 	for _, h := range handlers {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.valid}); err != nil {
+		if err := setUpdate(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.valid}); err != nil {
 			return fmt.Errorf("register %s update: %w", h.name, err)
 		}
 	}

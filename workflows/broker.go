@@ -52,7 +52,7 @@ type brokerDemand struct {
 }
 
 func (d *brokerDemand) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (BrokerDemandStatus, error) { return d.status, nil }); err != nil {
+	if err := setQuery(ctx, QueryStatus, func() (BrokerDemandStatus, error) { return d.status, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
 	for _, h := range []struct {
@@ -63,7 +63,7 @@ func (d *brokerDemand) setup(ctx workflow.Context) error {
 		{UpdateRecordBrokerAnswer, d.recordAnswer, d.validateAnswer},
 		{UpdateRecordEscalation, d.recordEscalation, d.validateEscalation},
 	} {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.valid}); err != nil {
+		if err := setUpdate(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.valid}); err != nil {
 			return fmt.Errorf("register %s update: %w", h.name, err)
 		}
 	}

@@ -23,3 +23,6 @@ func ReconcileEvery() time.Duration { return reconcileEvery }
 
 // LeftNote is leftNote, for a test.
 func LeftNote(now, t time.Time) (ja, en string) { return leftNote(now, t) }
+
+// HandlerDescriptions are handlerDescriptions, for a test.
+var HandlerDescriptions = handlerDescriptions

@@ -24,7 +24,7 @@ type inbox[T any] struct {
 // listen starts applying the signals named name with apply, and returns
 // the inbox, whose drain must run before continue-as-new.
 func listen[T any](ctx workflow.Context, name string, apply func(T)) *inbox[T] {
-	in := &inbox[T]{ch: workflow.GetSignalChannel(ctx, name), apply: apply}
+	in := &inbox[T]{ch: signalChannel(ctx, name), apply: apply}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			if err := workflow.Await(ctx, func() bool { return in.ch.Len() > 0 }); err != nil {

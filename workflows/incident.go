@@ -144,10 +144,10 @@ func (i *incident) setup(ctx workflow.Context) error {
 	if err := i.resp.setup(ctx); err != nil {
 		return err
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (IncidentStatus, error) { return i.status(), nil }); err != nil {
+	if err := setQuery(ctx, QueryStatus, func() (IncidentStatus, error) { return i.status(), nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCloseIncident,
+	if err := setUpdate(ctx, UpdateCloseIncident,
 		func(ctx workflow.Context, req CloseIncident) (IncidentStatus, error) {
 			i.closed = &req
 			return i.status(), nil
@@ -170,7 +170,7 @@ func (i *incident) setup(ctx workflow.Context) error {
 		return fmt.Errorf("register close update: %w", err)
 	}
 	i.progress = listen(ctx, SignalRecallProgress, i.apply)
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReconcileRecall,
+	if err := setUpdate(ctx, UpdateReconcileRecall,
 		func(ctx workflow.Context, req ReconcileRecall) (RecallReconciliation, error) {
 			return i.reconcile(ctx, "asked by "+req.By), nil
 		},
@@ -373,7 +373,7 @@ func (i *incident) sentMessage() activities.SentMessage {
 // retryStart tries a failed child start again after a pause, so no
 // recipient is dropped.
 func (i *incident) retryStart(ctx workflow.Context, idx int) {
-	if workflow.Sleep(ctx, time.Minute) != nil {
+	if sleep(ctx, time.Minute, "retry starting a recipient's Recall") != nil {
 		return
 	}
 	if i.stopping {

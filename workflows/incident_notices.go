@@ -102,11 +102,11 @@ func newNoticeSet(in IncidentInput, carry *NoticesCarry, sh *crew, facts func() 
 // setup registers start_broadcast and add_broker_demand and listens for
 // the children's progress.
 func (n *noticeSet) setup(ctx workflow.Context) error {
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateStartBroadcast, n.startBroadcast,
+	if err := setUpdate(ctx, UpdateStartBroadcast, n.startBroadcast,
 		workflow.UpdateHandlerOptions{Validator: n.validateStart}); err != nil {
 		return fmt.Errorf("register start broadcast update: %w", err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAddBrokerDemand, n.addDemand,
+	if err := setUpdate(ctx, UpdateAddBrokerDemand, n.addDemand,
 		workflow.UpdateHandlerOptions{Validator: n.validateDemand}); err != nil {
 		return fmt.Errorf("register add broker demand update: %w", err)
 	}

@@ -86,7 +86,7 @@ func (i *incident) slackLoop(ctx workflow.Context) {
 		} else if !slackRetriesLater(ctx) {
 			i.carry.Slack.Replies = nil // no message to thread under
 		}
-		if err := workflow.Sleep(ctx, slackThrottle); err != nil {
+		if err := sleep(ctx, slackThrottle, "pace Slack posts"); err != nil {
 			return
 		}
 	}

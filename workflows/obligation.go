@@ -95,18 +95,18 @@ func (o *obligation) syncClock() {
 }
 
 func (o *obligation) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ObligationStatus, error) { return o.status, nil }); err != nil {
+	if err := setQuery(ctx, QueryStatus, func() (ObligationStatus, error) { return o.status, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRecordFiling, o.recordFiling,
+	if err := setUpdate(ctx, UpdateRecordFiling, o.recordFiling,
 		workflow.UpdateHandlerOptions{Validator: o.validateFiling}); err != nil {
 		return fmt.Errorf("register record filing update: %w", err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateProposeNotRequired, o.proposeNotRequired,
+	if err := setUpdate(ctx, UpdateProposeNotRequired, o.proposeNotRequired,
 		workflow.UpdateHandlerOptions{Validator: o.validateProposal}); err != nil {
 		return fmt.Errorf("register not-required proposal update: %w", err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReviewNotRequired, o.reviewNotRequired,
+	if err := setUpdate(ctx, UpdateReviewNotRequired, o.reviewNotRequired,
 		workflow.UpdateHandlerOptions{Validator: o.validateReview}); err != nil {
 		return fmt.Errorf("register not-required review update: %w", err)
 	}

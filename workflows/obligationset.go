@@ -362,7 +362,7 @@ func (s *obligationSet) startChild(ctx workflow.Context, in ObligationInput) {
 			s.pending++
 			workflow.Go(ctx, func(ctx workflow.Context) {
 				defer func() { s.pending-- }()
-				if workflow.Sleep(ctx, time.Minute) == nil {
+				if sleep(ctx, time.Minute, "retry starting an obligation") == nil {
 					s.startChild(ctx, in)
 				}
 			})

@@ -86,22 +86,22 @@ type request struct {
 }
 
 func (r *recall) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (RecallStatus, error) { return r.status, nil }); err != nil {
+	if err := setQuery(ctx, QueryStatus, func() (RecallStatus, error) { return r.status, nil }); err != nil {
 		return fmt.Errorf("register status query: %w", err)
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryRequestContext, func() (activities.RequestContext, error) {
+	if err := setQuery(ctx, QueryRequestContext, func() (activities.RequestContext, error) {
 		return activities.RequestContext{Message: r.in.Policy.EffectiveMessage(), Sent: r.in.Sent}, nil
 	}); err != nil {
 		return fmt.Errorf("register request context query: %w", err)
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (RecallProgress, error) {
+	if err := setQuery(ctx, QueryProgress, func() (RecallProgress, error) {
 		p := r.progress(r.seq)
 		p.InFlight = r.reporting > 0
 		return p, nil
 	}); err != nil {
 		return fmt.Errorf("register progress query: %w", err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRecordPhoneConfirmation,
+	if err := setUpdate(ctx, UpdateRecordPhoneConfirmation,
 		func(ctx workflow.Context, oc OperatorConfirmation) (RecallStatus, error) {
 			r.onConfirmation(ctx, Confirmation{Channel: runbooks.ConfirmPhone, Evidence: Evidence{
 				Source: "operator", Operator: oc.By, Note: oc.Note, ReceivedAt: workflow.Now(ctx)}})
@@ -131,7 +131,7 @@ func (r *recall) setup(ctx workflow.Context) error {
 	); err != nil {
 		return fmt.Errorf("register phone confirmation update: %w", err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCloseRecipient,
+	if err := setUpdate(ctx, UpdateCloseRecipient,
 		func(ctx workflow.Context, c CloseRecipient) (RecallStatus, error) {
 			r.status.ClosedBy = c.By
 			r.setState(ctx, StateClosedByOperator, c.Reason)
@@ -151,9 +151,9 @@ func (r *recall) setup(ctx workflow.Context) error {
 	); err != nil {
 		return fmt.Errorf("register close update: %w", err)
 	}
-	confirmations := workflow.GetSignalChannel(ctx, SignalConfirmation)
-	deliveries := workflow.GetSignalChannel(ctx, SignalDelivery)
-	stops := workflow.GetSignalChannel(ctx, SignalStopRecall)
+	confirmations := signalChannel(ctx, SignalConfirmation)
+	deliveries := signalChannel(ctx, SignalDelivery)
+	stops := signalChannel(ctx, SignalStopRecall)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var c Confirmation
@@ -625,7 +625,7 @@ func (r *recall) sendReport(ctx workflow.Context, seq, try int) {
 			workflow.GetLogger(ctx).Warn("progress not delivered to the incident", "recipient", r.in.RecipientID, "error", err)
 			return
 		}
-		if workflow.Sleep(ctx, time.Duration(1<<try)*time.Second) != nil || seq != r.seq {
+		if sleep(ctx, time.Duration(1<<try)*time.Second, "retry the progress report to the incident") != nil || seq != r.seq {
 			return
 		}
 		r.seq++

@@ -133,15 +133,15 @@ func (r *response) setup(ctx workflow.Context) error {
 		return err
 	}
 
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompleteTask, r.tasks.complete,
+	if err := setUpdate(ctx, UpdateCompleteTask, r.tasks.complete,
 		workflow.UpdateHandlerOptions{Validator: r.tasks.validate}); err != nil {
 		return fmt.Errorf("register complete task update: %w", err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateFacts, r.changeFacts,
+	if err := setUpdate(ctx, UpdateFacts, r.changeFacts,
 		workflow.UpdateHandlerOptions{Validator: r.validateFacts}); err != nil {
 		return fmt.Errorf("register facts update: %w", err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRecordPreventionReport, r.closing.record,
+	if err := setUpdate(ctx, UpdateRecordPreventionReport, r.closing.record,
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p PreventionReport) error {
 			if r.closing.due.IsZero() {
 				return errors.New("this incident's runbook promises no prevention report (no close phase)")
