@@ -507,6 +507,59 @@ var broadcastNoun = noun{name: "broadcast", about: "the notice to everyone affec
 			}
 		},
 	},
+	{
+		name: "revise", args: []string{argIncident, argBroadcast}, update: true,
+		flags: "--reason WHY [--list FILE|sha256:REF] [--summary TEXT] [--data-items A,B] [--cause TEXT] [--secondary-harm TEXT] [--other TEXT]",
+		about: "revise a notice before it is sent, a refused one above all, under the same number: the items given replace those items (the others stay), " +
+			"the list replaces the list; it is rendered, checked and test-sent again, and every approval is voided (revise_broadcast)",
+		define: func(fs *flag.FlagSet) func(*session, []string) (step, error) {
+			reason := fs.String("reason", "", "why it is revised (for example: the leak check refused the summary)")
+			list := fs.String("list", "", "the people to notify instead: a CSV/XLSX file, or a stored list's sha256:REF")
+			var items activities.NoticeItems
+			fs.StringVar(&items.Summary, "summary", "", "what happened (概要)")
+			dataItems := fs.String("data-items", "", "comma-separated data items that leaked (個人データの項目)")
+			fs.StringVar(&items.Cause, "cause", "", "the cause (原因)")
+			fs.StringVar(&items.SecondaryHarm, "secondary-harm", "", "secondary harm, or its risk (二次被害)")
+			fs.StringVar(&items.Other, "other", "", "other useful information (その他)")
+			return func(_ *session, a []string) (step, error) {
+				n, err := broadcastN(a[1])
+				if err != nil {
+					return nil, err
+				}
+				if err := required("reason", *reason); err != nil {
+					return nil, err
+				}
+				items.DataItems = splitList(*dataItems)
+				changed := items.Summary != "" || len(items.DataItems) > 0 || items.Cause != "" || items.SecondaryHarm != "" || items.Other != ""
+				if !changed && *list == "" {
+					return nil, fmt.Errorf("nothing to revise: give the items to change (--summary, --data-items, --cause, --secondary-harm, --other) or --list")
+				}
+				return func(ctx context.Context, s *session) error {
+					wid := workflows.BroadcastWorkflowID(a[0], n)
+					in := workflows.ReviseBroadcast{By: s.by, Reason: *reason}
+					if changed {
+						var st workflows.BroadcastStatus
+						if err := incidents.Query(ctx, s.c, wid, workflows.QueryStatus, &st); err != nil {
+							return err
+						}
+						merged := mergeItems(st.Items, items)
+						in.Items = &merged
+					}
+					if *list != "" {
+						ref, err := listRef(ctx, *list)
+						if err != nil {
+							return err
+						}
+						in.List = &ref
+					}
+					return update(ctx, s, wid, workflows.UpdateReviseBroadcast, in, func(w io.Writer, b workflows.BroadcastStatus) {
+						printBroadcastBrief(w, b)
+						fmt.Fprintf(w, "next: the new test send goes to the approvers; each approves it again with `starter broadcast approve %s %d --fingerprint FP`\n", a[0], n)
+					})
+				}, nil
+			}
+		},
+	},
 	broadcastControl("pause", workflows.UpdatePauseBroadcast, "pause sending (pause_broadcast); batches in flight stop within seconds"),
 	broadcastControl("resume", workflows.UpdateResumeBroadcast, "resume a paused broadcast (resume_broadcast)"),
 	broadcastControl("stop", workflows.UpdateStopBroadcast, "stop a broadcast for good (stop_broadcast); returns once sending has halted"),
@@ -534,6 +587,26 @@ var broadcastNoun = noun{name: "broadcast", about: "the notice to everyone affec
 		},
 	},
 }}
+
+// mergeItems is cur with the items given in change replacing theirs.
+func mergeItems(cur, change activities.NoticeItems) activities.NoticeItems {
+	if change.Summary != "" {
+		cur.Summary = change.Summary
+	}
+	if len(change.DataItems) > 0 {
+		cur.DataItems = change.DataItems
+	}
+	if change.Cause != "" {
+		cur.Cause = change.Cause
+	}
+	if change.SecondaryHarm != "" {
+		cur.SecondaryHarm = change.SecondaryHarm
+	}
+	if change.Other != "" {
+		cur.Other = change.Other
+	}
+	return cur
+}
 
 // listRef stores a list file, or resolves a stored list's sha256:REF.
 func listRef(ctx context.Context, v string) (recipients.ListRef, error) {

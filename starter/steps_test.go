@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/workflows"
 )
 
@@ -469,4 +470,64 @@ func TestDemandStatus_SaysWhyTheLetterFailed(t *testing.T) {
 		Failure: "the letter cannot be set in the PDF font:\n「髙」 (U+9AD9) in the addressee's name"})
 	out := b.String()
 	require.Contains(t, out, "B001: letter_failed: the letter cannot be set in the PDF font: 「髙」 (U+9AD9) in the addressee's name")
+}
+
+// reviseCapture answers a broadcast's status query and keeps the revision
+// it is sent.
+type reviseCapture struct {
+	client.Client // nothing else is called
+	st            workflows.BroadcastStatus
+	sent          []workflows.ReviseBroadcast
+}
+
+func (f *reviseCapture) QueryWorkflow(context.Context, string, string, string, ...any) (converter.EncodedValue, error) {
+	p, err := converter.GetDefaultDataConverter().ToPayloads(f.st)
+	if err != nil {
+		return nil, err
+	}
+	return client.NewValue(p), nil
+}
+
+func (f *reviseCapture) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	f.sent = append(f.sent, o.Args[0].(workflows.ReviseBroadcast))
+	return broadcastHandle{f.st}, nil
+}
+
+type broadcastHandle struct{ st workflows.BroadcastStatus }
+
+func (broadcastHandle) WorkflowID() string { return "INC-1/broadcast/1" }
+func (broadcastHandle) RunID() string      { return "" }
+func (broadcastHandle) UpdateID() string   { return "u" }
+func (h broadcastHandle) Get(_ context.Context, v any) error {
+	*(v.(*workflows.BroadcastStatus)) = h.st
+	return nil
+}
+
+// `broadcast revise` replaces the items given and keeps the others, under
+// the same number; it needs a reason and something to revise.
+func TestBroadcastRevise_ChangesOnlyWhatIsGiven(t *testing.T) {
+	cur := activities.NoticeItems{Summary: "会員情報を含むファイルを誤って送信しました。", DataItems: []string{"氏名", "メールアドレス"},
+		Cause: "宛先の確認漏れ", SecondaryHarm: "現時点で確認されていません"}
+	fake := &reviseCapture{st: workflows.BroadcastStatus{BroadcastID: "INC-1/broadcast/1", State: workflows.BroadcastRefused, Items: cur}}
+	step, s, err := broadcastNoun.parse([]string{"revise", "INC-1", "1", "--reason", "the summary quoted a name", "--summary", "会員情報を含むファイルを誤って送信しました（詳細は個別にご連絡します）。"})
+	require.NoError(t, err)
+	var out strings.Builder
+	s.c, s.out = fake, &out
+	require.NoError(t, explain(step(context.Background(), s)))
+	require.Len(t, fake.sent, 1)
+	got := fake.sent[0]
+	require.Equal(t, "the summary quoted a name", got.Reason)
+	require.NotNil(t, got.Items)
+	want := cur
+	want.Summary = "会員情報を含むファイルを誤って送信しました（詳細は個別にご連絡します）。"
+	require.Equal(t, want, *got.Items)
+	require.Nil(t, got.List)
+
+	for _, args := range [][]string{
+		{"revise", "INC-1", "1", "--summary", "x"},                 // no reason
+		{"revise", "INC-1", "1", "--reason", "nothing else given"}, // nothing to revise
+	} {
+		_, _, err := broadcastNoun.parse(args)
+		require.Error(t, err, "%v", args)
+	}
 }

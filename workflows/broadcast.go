@@ -96,7 +96,7 @@ func newBroadcast(ctx workflow.Context, in BroadcastInput) *broadcast {
 	}
 	b.status = BroadcastStatus{
 		BroadcastID: workflow.GetInfo(ctx).WorkflowExecution.ID, IncidentID: in.IncidentID,
-		State: BroadcastPreparing, List: in.List, Quorum: max(1, in.Policy.Quorum),
+		State: BroadcastPreparing, List: in.List, Quorum: max(1, in.Policy.Quorum), Items: in.Items,
 		Approvals: []Approval{}, Progress: BroadcastProgress{Total: in.List.Count},
 		StartedAt: workflow.Now(ctx), Runs: 1,
 	}
@@ -796,6 +796,7 @@ func (b *broadcast) revise(ctx workflow.Context, r ReviseBroadcast) (BroadcastSt
 	}
 	if r.Items != nil {
 		b.in.Items = *r.Items
+		b.status.Items = b.in.Items
 	}
 	if r.Attachments != nil {
 		b.in.Attachments = *r.Attachments

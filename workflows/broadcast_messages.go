@@ -235,12 +235,15 @@ type BroadcastStatus struct {
 	IncidentID  string         `json:"incident_id"`
 	State       BroadcastState `json:"state"`
 	// Reason says why the broadcast is refused, paused or stopped.
-	Reason      string                `json:"reason,omitempty"`
-	Subject     string                `json:"subject,omitempty"`
-	Fingerprint string                `json:"fingerprint,omitempty"`
-	List        recipients.ListRef    `json:"list"`
-	Findings    []contentscan.Finding `json:"findings,omitempty"`
-	Quorum      int                   `json:"quorum"`
+	Reason      string `json:"reason,omitempty"`
+	Subject     string `json:"subject,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Items are the notice's items as now rendered (a revision that
+	// changes one keeps the others: starter broadcast revise).
+	Items    activities.NoticeItems `json:"items,omitzero"`
+	List     recipients.ListRef     `json:"list"`
+	Findings []contentscan.Finding  `json:"findings,omitempty"`
+	Quorum   int                    `json:"quorum"`
 	// Approvals of the current fingerprint; Voided those a revision voided.
 	Approvals     []Approval        `json:"approvals"`
 	Voided        []Approval        `json:"voided_approvals,omitempty"`

@@ -345,6 +345,8 @@ func TestBroadcast_RefusedContentCannotBeApprovedUntilRevised(t *testing.T) {
 	require.Equal(t, 1, f.testSends, "only the revised notice is test-sent")
 	require.Equal(t, workflows.BroadcastAwaitingApproval, revised.State)
 	require.NotEmpty(t, revised.Fingerprint)
+	require.Equal(t, seed004(0).Items, refused.Items, "the status shows the items rendered")
+	require.Equal(t, items, revised.Items, "and the revised ones once revised")
 	require.Equal(t, workflows.BroadcastStopped, st.State)
 	require.Zero(t, st.Progress.Sent)
 	require.Empty(t, f.chunks)
