@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -39,6 +40,7 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 	by := fs.String("by", defaultBy(), "who declares the incident")
 	id := fs.String("id", "", "incident ID (default: generated)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	channel := fs.String("slack-channel", "", "the Slack channel ID (C…) where the incident gets its message and thread (default $BREACHFLOW_SLACK_CHANNEL; none: no Slack message)")
 	if err := fs.Parse(args); err != nil {
 		return exitError{code: 2}
 	}
@@ -51,6 +53,12 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
+	}
+	if *channel == "" {
+		*channel = cfg.IncidentChannel
+	}
+	if *channel != "" && !slackChannelID.MatchString(*channel) {
+		return exitError{2, fmt.Sprintf("starter start: Slack channel %q: give the channel's ID (C… or G…, from the channel's details in Slack), not its name", *channel)}
 	}
 	snap, err := loadRunbook(*rb, cfg.RunbooksDir)
 	if err != nil {
@@ -88,7 +96,7 @@ func cmdStart(ctx context.Context, logger *slog.Logger, args []string) error {
 		}
 	}
 	d := incidents.Declaration{
-		IncidentID: *id, Runbook: snap, DeclaredBy: *by,
+		IncidentID: *id, Runbook: snap, DeclaredBy: *by, SlackChannel: *channel,
 		Facts: workflows.Facts{
 			Title: *title, WhatLeaked: *what, Persons: *persons, AwareAt: awareAt,
 			Unauthorized: *unauthorized, SensitiveOrFinancial: *sensitive, Jurisdictions: jurisdictions,
@@ -379,3 +387,6 @@ func showAny(ctx context.Context, s *session, id string) error {
 	}
 	return usageError("%q is not an ID breachflow gives: use an incident ID (INC-…) or one the Temporal UI shows under it (INC-…/recall/R00001, INC-…/obligation/…, INC-…/broadcast/1, INC-…/broker/B001)", id)
 }
+
+// slackChannelID is what a Slack channel ID looks like.
+var slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,20}$`)

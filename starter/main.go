@@ -21,7 +21,8 @@ const usageHead = `usage: starter <command> [flags]
 commands:
   start --runbook NAME|FILE --title TEXT [--recipients FILE] [--affected FILE]
         [--aware-at TIME] [--what TEXT] [--sent-subject TEXT] [--sent-at TIME] [--persons N] [--sensitive] [--unauthorized]
-        [--jurisdictions A,B]                   declare an incident (wrong recipients to recall,
+        [--jurisdictions A,B] [--slack-channel C…]
+                                                declare an incident (wrong recipients to recall,
                                                 everyone affected to notify; all flags: starter start -h)
   status INCIDENT_ID [--json]                   show an incident: recall, facts, obligations, tasks, broadcasts, broker demands;
                                                 or one item by the ID the Temporal UI shows (INC-…/recall/R00001);

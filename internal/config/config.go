@@ -46,6 +46,10 @@ type Config struct {
 	// RunbooksDir holds the organisation's own runbooks, offered beside the
 	// built-ins (BREACHFLOW_RUNBOOKS_DIR; empty = built-ins only).
 	RunbooksDir string
+	// IncidentChannel is the Slack channel (ID) where an incident declared
+	// from the CLI gets its message and thread (BREACHFLOW_SLACK_CHANNEL;
+	// empty = no Slack message). Slack declarations use their own channel.
+	IncidentChannel string
 
 	SendGrid SendGrid
 	Twilio   Twilio
@@ -204,19 +208,20 @@ func Load(role Role, getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	c := Config{
-		Role:         role,
-		Sandbox:      sandbox,
-		TaskQueue:    get("BREACHFLOW_TASK_QUEUE", "breachflow"),
-		PublicURL:    strings.TrimRight(get("BREACHFLOW_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
-		ListenAddr:   get("BREACHFLOW_LISTEN_ADDR", "127.0.0.1:8080"),
-		LinkSecret:   get("BREACHFLOW_LINK_SECRET", ""),
-		ListDir:      get("BREACHFLOW_LIST_DIR", "data/lists"),
-		SandboxURL:   strings.TrimRight(get("BREACHFLOW_SANDBOX_URL", "http://127.0.0.1:8090"), "/"),
-		SandboxAddr:  get("BREACHFLOW_SANDBOX_ADDR", "127.0.0.1:8090"),
-		MailFrom:     get("BREACHFLOW_MAIL_FROM", "security@example.com"),
-		MailFromName: get("BREACHFLOW_MAIL_FROM_NAME", "breachflow"),
-		RunbooksDir:  get("BREACHFLOW_RUNBOOKS_DIR", ""),
-		RecordDir:    get("BREACHFLOW_RECORD_DIR", "data/records"),
+		Role:            role,
+		Sandbox:         sandbox,
+		TaskQueue:       get("BREACHFLOW_TASK_QUEUE", "breachflow"),
+		PublicURL:       strings.TrimRight(get("BREACHFLOW_PUBLIC_URL", "http://127.0.0.1:8080"), "/"),
+		ListenAddr:      get("BREACHFLOW_LISTEN_ADDR", "127.0.0.1:8080"),
+		LinkSecret:      get("BREACHFLOW_LINK_SECRET", ""),
+		ListDir:         get("BREACHFLOW_LIST_DIR", "data/lists"),
+		SandboxURL:      strings.TrimRight(get("BREACHFLOW_SANDBOX_URL", "http://127.0.0.1:8090"), "/"),
+		SandboxAddr:     get("BREACHFLOW_SANDBOX_ADDR", "127.0.0.1:8090"),
+		MailFrom:        get("BREACHFLOW_MAIL_FROM", "security@example.com"),
+		MailFromName:    get("BREACHFLOW_MAIL_FROM_NAME", "breachflow"),
+		RunbooksDir:     get("BREACHFLOW_RUNBOOKS_DIR", ""),
+		IncidentChannel: get("BREACHFLOW_SLACK_CHANNEL", ""),
+		RecordDir:       get("BREACHFLOW_RECORD_DIR", "data/records"),
 		SendGrid: SendGrid{
 			APIKey:           get("SENDGRID_API_KEY", ""),
 			WebhookPublicKey: get("SENDGRID_WEBHOOK_PUBLIC_KEY", ""),

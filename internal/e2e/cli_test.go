@@ -99,6 +99,16 @@ func (c starterCLI) refused(ctx context.Context, want string, args ...string) {
 	}
 }
 
+// fails runs a command that must be refused as a usage error (exit
+// status 2) with want in its message.
+func (c starterCLI) fails(ctx context.Context, want string, args ...string) {
+	c.t.Helper()
+	code, stdout, stderr := c.run(ctx, args...)
+	if code != 2 || !strings.Contains(stderr, want) {
+		c.t.Fatalf("starter %s: exit %d, want 2 and %q\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, stdout, stderr)
+	}
+}
+
 // notFound runs a command that looks up an ID that names nothing: exit
 // status 3 and a "not found: " line naming it, not a refusal.
 func (c starterCLI) notFound(ctx context.Context, id string, args ...string) {
@@ -381,8 +391,20 @@ func TestCLI_StartFollowsTheRunbooksRegimes(t *testing.T) {
 	var started struct {
 		IncidentID string `json:"incident_id"`
 	}
-	cli.ok(ctx, &started, "start", "--runbook", rbFile, "--recipients", listFile, "--affected", affectedFile, "--title", "Newsletter (EU)", "--json")
+	cli.ok(ctx, &started, "start", "--runbook", rbFile, "--recipients", listFile, "--affected", affectedFile, "--title", "Newsletter (EU)",
+		"--slack-channel", "C0CLISTART", "--json")
 	st := s.waitStatus(ctx, started.IncidentID, "the obligations open", func(st workflows.IncidentStatus) bool { return len(st.Obligations) > 0 })
+	// Declared from the CLI, it gets its Slack message like a Slack
+	// declaration does.
+	waitFor(ctx, t, "the incident's Slack message", func() bool {
+		for _, m := range s.sandbox.SlackMessages() {
+			if m.Channel == "C0CLISTART" && m.ThreadTS == "" && strings.Contains(m.Text+string(m.Blocks), started.IncidentID) {
+				return true
+			}
+		}
+		return false
+	})
+	cli.fails(ctx, "give the channel's ID", "start", "--runbook", rbFile, "--title", "x", "--slack-channel", "#incident")
 	if st.Facts.Persons != 3 {
 		t.Errorf("persons %d, want the 3 affected", st.Facts.Persons)
 	}
