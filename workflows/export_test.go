@@ -26,3 +26,6 @@ func LeftNote(now, t time.Time) (ja, en string) { return leftNote(now, t) }
 
 // HandlerDescriptions are handlerDescriptions, for a test.
 var HandlerDescriptions = handlerDescriptions
+
+// DetailsHead is detailsHead, for a test.
+const DetailsHead = detailsHead

@@ -607,18 +607,29 @@ func (i *incident) publish(ctx workflow.Context) {
 		sas = append(sas, SANextDeadline.ValueUnset())
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, sas...)
-	d := i.details()
+	d := i.details(workflow.Now(ctx))
 	if d != i.lastDetails {
 		workflow.SetCurrentDetails(ctx, d)
 		i.lastDetails = d
 	}
 }
 
-func (i *incident) details() string {
+// detailsHead is the number of lines the Temporal UI shows of a
+// workflow's current details without scrolling: what a manager needs comes
+// first, within it (detailsSummary).
+const detailsHead = 8
+
+// details are the Incident's current details in the Temporal UI: a
+// summary a manager reads at a glance (confirmed of total by the runbook's
+// rule, the unreachable, the next deadline, what is overdue, open tasks),
+// then the full tables.
+func (i *incident) details(now time.Time) string {
 	c := i.carry.Counts
+	loc := i.resp.sh.loc
 	var b strings.Builder
-	fmt.Fprintf(&b, "## %s — %s\n\n", i.in.IncidentID, i.in.Runbook.Runbook.ID)
-	fmt.Fprintf(&b, "**Phase:** %s\n\n", i.carry.Phase)
+	fmt.Fprintf(&b, "## %s — %s\n", i.in.IncidentID, i.in.Runbook.Runbook.ID)
+	b.WriteString(i.detailsSummary(now))
+	b.WriteString("\n")
 	if c.Total > 0 {
 		fmt.Fprintf(&b, "| recall | count |\n|---|---|\n")
 		fmt.Fprintf(&b, "| asked | %d / %d |\n| confirmed by phone | %d |\n| confirmed by e-mail | %d |\n| confirmed (runbook rule) | %d |\n| unreachable | %d |\n| closed by operator | %d |\n| pending | %d |\n\n",
@@ -627,7 +638,7 @@ func (i *incident) details() string {
 	if obs := i.resp.obligationSummaries(); len(obs) > 0 {
 		b.WriteString("| obligation | to | due | state |\n|---|---|---|---|\n")
 		for _, o := range obs {
-			due := timefmt.Due(o.Due, i.resp.sh.loc, timefmt.English)
+			due := timefmt.Due(o.Due, loc, timefmt.English)
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", o.Title, o.Audience, due, o.State)
 		}
 		b.WriteString("\n")
@@ -643,6 +654,99 @@ func (i *incident) details() string {
 	}
 	i.resp.notices.details(&b)
 	return b.String()
+}
+
+// detailsListed bounds the IDs and names a summary line lists.
+const detailsListed = 5
+
+// detailsSummary is the head of the details, one line per item, at most
+// detailsHead-1 lines.
+func (i *incident) detailsSummary(now time.Time) string {
+	c := i.carry.Counts
+	loc := i.resp.sh.loc
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Phase:** %s", i.carry.Phase)
+	if c.Total > 0 {
+		fmt.Fprintf(&b, " · **confirmed %d of %d** (%s) · asked %d · pending %d", c.Confirmed, c.Total, i.confirmRule(), c.Requested, c.Pending)
+	}
+	b.WriteString("\n")
+	var unreachable []string
+	for idx, rp := range i.carry.Recipients {
+		if rp.State == StateUnreachable {
+			unreachable = append(unreachable, recipients.RecipientID(idx+1))
+		}
+	}
+	if c.Unreachable > 0 || len(unreachable) > 0 {
+		fmt.Fprintf(&b, "**Unreachable (%d):** %s\n", max(c.Unreachable, len(unreachable)), listed(unreachable))
+	}
+	var next *ObligationSummary
+	var overdue []string
+	obs := i.resp.obligationSummaries()
+	for k := range obs {
+		o := &obs[k]
+		if !o.State.Open() {
+			continue
+		}
+		if o.State == ObligationOverdue || (!o.Due.IsZero() && !o.Due.After(now)) {
+			overdue = append(overdue, fmt.Sprintf("%s (%s)", o.Title, timefmt.Left(now, o.Due, timefmt.English)))
+			continue
+		}
+		if next == nil || (!o.Due.IsZero() && (next.Due.IsZero() || o.Due.Before(next.Due))) {
+			next = o
+		}
+	}
+	if next != nil {
+		due := timefmt.Due(next.Due, loc, timefmt.English)
+		if left := timefmt.Left(now, next.Due, timefmt.English); left != "" {
+			due += " (" + left + ")"
+		}
+		fmt.Fprintf(&b, "**Next deadline:** %s — %s\n", next.Title, due)
+	}
+	if len(overdue) > 0 {
+		fmt.Fprintf(&b, "**Overdue (%d):** %s\n", len(overdue), listed(overdue))
+	}
+	var tasks []string
+	for _, t := range i.resp.taskStatuses() {
+		if t.Done {
+			continue
+		}
+		item := t.ID
+		if d := timefmt.At(t.Due, loc, timefmt.English); d != "" {
+			item += " (due " + d + ")"
+		}
+		tasks = append(tasks, item)
+	}
+	if len(tasks) > 0 {
+		fmt.Fprintf(&b, "**Open tasks (%d):** %s\n", len(tasks), listed(tasks))
+	}
+	return b.String()
+}
+
+// listed joins the first detailsListed items and counts the rest.
+func listed(items []string) string {
+	if len(items) <= detailsListed {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:detailsListed], ", ") + fmt.Sprintf(", and %d more", len(items)-detailsListed)
+}
+
+// confirmRule says what "confirmed" takes under the runbook's recall
+// phase ("phone and e-mail").
+func (i *incident) confirmRule() string {
+	rc := i.in.Runbook.Runbook.Phases.Recall
+	if rc == nil || len(rc.Confirm) == 0 {
+		return "by the runbook's rule"
+	}
+	var parts []string
+	for _, c := range rc.Confirm {
+		switch c {
+		case runbooks.ConfirmEmail:
+			parts = append(parts, "e-mail")
+		default:
+			parts = append(parts, string(c))
+		}
+	}
+	return strings.Join(parts, " and ")
 }
 
 func (i *incident) status() IncidentStatus {

@@ -2,12 +2,14 @@ package workflows_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/breachflow/breachflow/activities"
@@ -75,6 +77,8 @@ func TestIncident_EveryRecipientIsRecalledAndCountedExactly(t *testing.T) {
 		}
 	}, 2*time.Hour)
 	env.RegisterDelayedCallback(func() { afterConfirmations = queryIncident(t, env) }, 3*time.Hour)
+	var details string
+	env.RegisterDelayedCallback(func() { details = currentDetails(t, env) }, 10*24*time.Hour-time.Minute)
 	env.RegisterDelayedCallback(func() { closeIncident(env) }, 10*24*time.Hour)
 
 	env.ExecuteWorkflow(workflows.Incident, incidentInput(n, 100))
@@ -91,6 +95,25 @@ func TestIncident_EveryRecipientIsRecalledAndCountedExactly(t *testing.T) {
 	require.Equal(t, workflows.RecallCounts{Total: n, Requested: n, EmailConfirmed: n - 1, Confirmed: n - 1, Unreachable: 1}, res.Status.Recall,
 		"the one who never confirmed ends unreachable, not lost")
 	require.Equal(t, []string{"R00053"}, res.Status.Unreachable)
+
+	// The Temporal UI shows a manager, without scrolling, how many are
+	// confirmed under the runbook's rule and who is unreachable.
+	t.Logf("details:\n%s", details)
+	lines := strings.Split(details, "\n")
+	head := strings.Join(lines[:min(len(lines), workflows.DetailsHead)], "\n")
+	require.Contains(t, head, "**confirmed 52 of 53** (e-mail)")
+	require.Contains(t, head, "**Unreachable (1):** R00053")
+}
+
+// currentDetails reads the workflow's current details, as the Temporal UI
+// shows them.
+func currentDetails(t *testing.T, env *testsuite.TestWorkflowEnvironment) string {
+	t.Helper()
+	v, err := env.QueryWorkflow("__temporal_workflow_metadata")
+	require.NoError(t, err)
+	var md sdkpb.WorkflowMetadata
+	require.NoError(t, v.Get(&md))
+	return md.GetCurrentDetails()
 }
 
 func TestIncident_SlidingWindowBoundsRunningRecalls(t *testing.T) {
