@@ -38,6 +38,8 @@ type recall struct {
 	in     RecallInput
 	status RecallStatus
 	seq    int
+	// lastDetails are the current details last set.
+	lastDetails string
 
 	requested bool
 	confirmed map[runbooks.Confirmation]bool
@@ -318,6 +320,7 @@ func (r *recall) requestLoop(ctx workflow.Context, ch runbooks.Channel) {
 		case isPermanent(err):
 			att.Outcome = "failed: " + errorType(err)
 			r.record(att)
+			r.publishDetails(ctx)
 			r.exhausted[ch] = true
 			return
 		case moot && r.reported[request{ch, n}] && !r.satisfied(ch):
@@ -329,11 +332,13 @@ func (r *recall) requestLoop(ctx workflow.Context, ch runbooks.Channel) {
 			// lost or late); it no longer matters, and it is not retried.
 			att.Outcome = "cancelled: " + r.mootReason(ch)
 			r.record(att)
+			r.publishDetails(ctx)
 			return
 		default:
 			att.Outcome = "failed: " + errorType(err)
 		}
 		idx := r.record(att)
+		r.publishDetails(ctx)
 		if err == nil {
 			r.markRequested(ctx)
 			if ch == runbooks.ChannelVoice {
@@ -506,6 +511,7 @@ func (r *recall) markRequested(ctx workflow.Context) {
 }
 
 func (r *recall) onConfirmation(ctx workflow.Context, c Confirmation) {
+	defer r.publishDetails(ctx)
 	if r.confirmed[c.Channel] || r.status.State == StateClosedByOperator {
 		return // duplicate or late: already recorded
 	}
@@ -531,6 +537,7 @@ func (r *recall) onConfirmation(ctx workflow.Context, c Confirmation) {
 }
 
 func (r *recall) onDelivery(ctx workflow.Context, e DeliveryEvent) {
+	defer r.publishDetails(ctx)
 	if id := e.Evidence.EventID; id != "" {
 		if r.seenEvent[id] {
 			return // a provider's retry
@@ -590,13 +597,90 @@ func (r *recall) setState(ctx workflow.Context, s RecallState, reason string) {
 // closed needs no more reports.
 const reportRetries = 6
 
-// report tells the parent Incident where this recipient stands.
+// report tells the parent Incident where this recipient stands, and the
+// Temporal UI (the current details).
 func (r *recall) report(ctx workflow.Context) {
+	r.publishDetails(ctx)
 	if r.in.ParentWorkflowID == "" {
 		return
 	}
 	r.seq++
 	r.sendReport(ctx, r.seq, 0)
+}
+
+// publishDetails sets the current details when they changed.
+func (r *recall) publishDetails(ctx workflow.Context) {
+	if d := r.details(); d != r.lastDetails {
+		workflow.SetCurrentDetails(ctx, d)
+		r.lastDetails = d
+	}
+}
+
+// details are the Recall's current details in the Temporal UI: its state,
+// what it has asked on which channel, what is confirmed, and, when it is
+// stuck, why (bounced, no answer ×3, a callback asked for). No personal
+// data: channels and counts only.
+func (r *recall) details() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## %s — %s\n", r.in.RecipientID, r.status.State)
+	asked := map[runbooks.Channel]int{}
+	var order []runbooks.Channel
+	for _, a := range r.status.Attempts {
+		if asked[a.Channel] == 0 {
+			order = append(order, a.Channel)
+		}
+		asked[a.Channel]++
+	}
+	var parts []string
+	for _, ch := range order {
+		parts = append(parts, fmt.Sprintf("%s ×%d", ch, asked[ch]))
+	}
+	if len(parts) == 0 {
+		parts = []string{"not yet"}
+	}
+	fmt.Fprintf(&b, "**Asked:** %s\n", strings.Join(parts, ", "))
+	var confirmed []string
+	for _, c := range r.status.Confirmations {
+		confirmed = append(confirmed, string(c.Channel))
+	}
+	if len(confirmed) == 0 {
+		confirmed = []string{"not yet"}
+	}
+	fmt.Fprintf(&b, "**Confirmed:** %s\n", strings.Join(confirmed, ", "))
+	type key struct {
+		ch   runbooks.Channel
+		kind DeliveryKind
+	}
+	seen := map[key]int{}
+	var stuck []key
+	for _, e := range r.status.Events {
+		switch e.Kind {
+		case DeliveryBounced, DeliveryDropped, DeliveryNoAnswer, DeliveryBusy, DeliveryFailed, DeliveryCallbackRequested, DeliveryNoResponse:
+		default:
+			continue
+		}
+		k := key{e.Channel, e.Kind}
+		if seen[k] == 0 {
+			stuck = append(stuck, k)
+		}
+		seen[k]++
+	}
+	if len(stuck) > 0 {
+		var why []string
+		for _, k := range stuck {
+			w := strings.ReplaceAll(string(k.kind), "_", " ")
+			if k.kind == DeliveryCallbackRequested {
+				w = "asked for a callback"
+			}
+			if n := seen[k]; n > 1 {
+				w += fmt.Sprintf(" ×%d", n)
+			}
+			why = append(why, fmt.Sprintf("%s (%s)", w, k.ch))
+		}
+		fmt.Fprintf(&b, "**Why not confirmed yet:** %s\n", strings.Join(why, " · "))
+	}
+	// No reason text: an operator's words may name the person.
+	return b.String()
 }
 
 // progress is the report numbered seq of where the recipient stands now.

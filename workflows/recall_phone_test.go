@@ -246,8 +246,10 @@ func TestRecall_RepeatedNoAnswerEndsUnreachable(t *testing.T) {
 		}, time.Duration(k-1)*(2*time.Hour+time.Minute)+time.Minute)
 	}
 	var st workflows.RecallStatus
+	var details string
 	env.RegisterDelayedCallback(func() {
 		st = queryRecall(t, env)
+		details = currentDetails(t, env)
 		env.UpdateWorkflow(workflows.UpdateCloseRecipient, "c", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(error) {}, OnComplete: func(any, error) {}},
 			workflows.CloseRecipient{By: "U0LEAD", Reason: "moved abroad; confirmed by letter"})
 	}, 7*time.Hour)
@@ -257,6 +259,12 @@ func TestRecall_RepeatedNoAnswerEndsUnreachable(t *testing.T) {
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, 3, c.count())
 	require.Equal(t, workflows.StateUnreachable, st.State)
+	// The Temporal UI says where this recipient stands and why, without
+	// anyone's name or number.
+	require.Contains(t, details, "— unreachable")
+	require.Contains(t, details, "**Asked:** voice ×3, email ×1")
+	require.Contains(t, details, "**Why not confirmed yet:** no answer ×3 (voice)")
+	require.NotContains(t, details, "+81")
 }
 
 func TestRecall_OperatorUpdatesAreValidated(t *testing.T) {
