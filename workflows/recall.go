@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -631,6 +632,8 @@ func (r *recall) details() string {
 		}
 		asked[a.Channel]++
 	}
+	// In one order whatever order the sends finished in.
+	slices.Sort(order)
 	var parts []string
 	for _, ch := range order {
 		parts = append(parts, fmt.Sprintf("%s ×%d", ch, asked[ch]))
@@ -666,6 +669,12 @@ func (r *recall) details() string {
 		seen[k]++
 	}
 	if len(stuck) > 0 {
+		slices.SortFunc(stuck, func(a, b key) int {
+			if a.ch != b.ch {
+				return strings.Compare(string(a.ch), string(b.ch))
+			}
+			return strings.Compare(string(a.kind), string(b.kind))
+		})
 		var why []string
 		for _, k := range stuck {
 			w := strings.ReplaceAll(string(k.kind), "_", " ")

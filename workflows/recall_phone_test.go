@@ -262,7 +262,7 @@ func TestRecall_RepeatedNoAnswerEndsUnreachable(t *testing.T) {
 	// The Temporal UI says where this recipient stands and why, without
 	// anyone's name or number.
 	require.Contains(t, details, "— unreachable")
-	require.Contains(t, details, "**Asked:** voice ×3, email ×1")
+	require.Contains(t, details, "**Asked:** email ×1, voice ×3")
 	require.Contains(t, details, "**Why not confirmed yet:** no answer ×3 (voice)")
 	require.NotContains(t, details, "+81")
 }
