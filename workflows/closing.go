@@ -74,11 +74,11 @@ func (c *closing) run(ctx workflow.Context) {
 		}
 		kind, roles := record.KindPreventionReminder, c.notify
 		leftJa, leftEn := leftNote(now, c.due)
-		ja := fmt.Sprintf("📄 原因分析・再発防止策の報告は %s が期限です%s。提出したら記録してください。", fmtAt(c.due, c.sh.loc), leftJa)
+		ja := fmt.Sprintf("📄 原因分析・再発防止策の報告は %s が期限です%s。提出したら記録してください。", fmtAtJa(c.due, c.sh.loc), leftJa)
 		en := fmt.Sprintf("📄 The root-cause and prevention report is due %s%s. Record it once submitted.", fmtAt(c.due, c.sh.loc), leftEn)
 		if overdue {
 			kind, roles = record.KindPreventionOverdue, append(append([]string{}, c.notify...), c.escalate...)
-			ja = fmt.Sprintf("🚨 原因分析・再発防止策の報告の期限（%s）を過ぎています。", fmtAt(c.due, c.sh.loc))
+			ja = fmt.Sprintf("🚨 原因分析・再発防止策の報告の期限（%s）を過ぎています。", fmtAtJa(c.due, c.sh.loc))
 			en = fmt.Sprintf("🚨 The root-cause and prevention report was due %s and is not recorded.", fmtAt(c.due, c.sh.loc))
 		}
 		to, outcome := c.sh.n.send(ctx, staffNotice{summary: "prevention report", slack: true, roles: roles, text: bilingual(ja, en),

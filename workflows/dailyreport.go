@@ -34,6 +34,10 @@ type DailySnapshot struct {
 	// Facts fingerprints the facts (a change is reported).
 	Facts      string `json:"facts"`
 	Prevention string `json:"prevention,omitempty"`
+	// PreventionDue and PreventionSubmitted are the prevention report's
+	// times, for the reader's language (Prevention is their English key).
+	PreventionDue       time.Time `json:"prevention_due,omitzero"`
+	PreventionSubmitted time.Time `json:"prevention_submitted,omitzero"`
 }
 
 // dailyReport sends the runbook's status report at its hour and zone (seed
@@ -295,11 +299,22 @@ func stateJa(s ObligationState) string {
 	return string(s)
 }
 
+// preventionJa says where the prevention report stands, in Japanese.
+func (d *dailyReport) preventionJa(s DailySnapshot) string {
+	switch {
+	case !s.PreventionSubmitted.IsZero():
+		return "提出済み（" + fmtAtJa(s.PreventionSubmitted, d.sh.loc) + "）"
+	case !s.PreventionDue.IsZero():
+		return "期限 " + fmtAtJa(s.PreventionDue, d.sh.loc)
+	}
+	return s.Prevention // carried from before the times were kept
+}
+
 // compose writes the report in Japanese and in English.
 func (d *dailyReport) compose(day int, s DailySnapshot, yesterday *DailySnapshot, changes []reportChange) (ja, en string) {
 	var j, e strings.Builder
 	at := fmtAt(s.At, d.sh.loc)
-	fmt.Fprintf(&j, "【日次報告】%s %s — 第%d日（%s 時点）\n", d.sh.incidentID, d.title(), day, at)
+	fmt.Fprintf(&j, "【日次報告】%s %s — 第%d日（%s 時点）\n", d.sh.incidentID, d.title(), day, fmtAtJa(s.At, d.sh.loc))
 	fmt.Fprintf(&e, "[Daily report] %s %s — day %d (as of %s)\n", d.sh.incidentID, d.title(), day, at)
 	writeRecallSection(&j, &e, s, yesterday, "\n■ 誤送信先への削除依頼（%d名、前日比）\n")
 	if len(s.Obligations) > 0 {
@@ -309,11 +324,11 @@ func (d *dailyReport) compose(day int, s DailySnapshot, yesterday *DailySnapshot
 			due, dueEn := "速やかに", "promptly"
 			if !ob.Due.IsZero() {
 				leftJa, leftEn := leftNote(s.At, ob.Due)
-				due = fmt.Sprintf("期限 %s%s", fmtAt(ob.Due, d.sh.loc), leftJa)
+				due = fmt.Sprintf("期限 %s%s", fmtAtJa(ob.Due, d.sh.loc), leftJa)
 				dueEn = fmt.Sprintf("due %s%s", fmtAt(ob.Due, d.sh.loc), leftEn)
 			}
 			if !ob.FiledAt.IsZero() {
-				due, dueEn = "提出 "+fmtAt(ob.FiledAt, d.sh.loc), "filed "+fmtAt(ob.FiledAt, d.sh.loc)
+				due, dueEn = "提出 "+fmtAtJa(ob.FiledAt, d.sh.loc), "filed "+fmtAt(ob.FiledAt, d.sh.loc)
 			}
 			fmt.Fprintf(&j, "・%s %s → %s: %s、%s\n", ob.ObligationID, ob.Title, ob.Audience, stateJa(ob.State), due)
 			fmt.Fprintf(&e, "- %s %s → %s: %s, %s\n", ob.ObligationID, ob.Title, ob.Audience, ob.State, dueEn)
@@ -330,13 +345,13 @@ func (d *dailyReport) compose(day int, s DailySnapshot, yesterday *DailySnapshot
 		fmt.Fprintf(&e, "\nContainment tasks: %d of %d done\n", done, len(s.Tasks))
 		for _, t := range s.Tasks {
 			if !t.Done {
-				fmt.Fprintf(&j, "・未完了: %s（担当 %s、期限 %s）\n", t.Title.Ja, t.Owner, fmtAt(t.Due, d.sh.loc))
+				fmt.Fprintf(&j, "・未完了: %s（担当 %s、期限 %s）\n", t.Title.Ja, t.Owner, fmtAtJa(t.Due, d.sh.loc))
 				fmt.Fprintf(&e, "- open: %s (owner %s, due %s)\n", t.Title.En, t.Owner, fmtAt(t.Due, d.sh.loc))
 			}
 		}
 	}
 	if s.Prevention != "" {
-		fmt.Fprintf(&j, "\n■ 原因分析・再発防止策の報告: %s\n", s.Prevention)
+		fmt.Fprintf(&j, "\n■ 原因分析・再発防止策の報告: %s\n", d.preventionJa(s))
 		fmt.Fprintf(&e, "\nRoot-cause and prevention report: %s\n", s.Prevention)
 	}
 	j.WriteString("\n■ 前回の報告からの変化\n")
@@ -361,7 +376,7 @@ func (d *dailyReport) composePublic(day int, s DailySnapshot, yesterday *DailySn
 	at := fmtAt(s.At, d.sh.loc)
 	title := d.title()
 	var j, e strings.Builder
-	fmt.Fprintf(&j, "%s について、%s 時点の対応状況をご報告いたします（第%d日）。\n", title, at, day)
+	fmt.Fprintf(&j, "%s について、%s 時点の対応状況をご報告いたします（第%d日）。\n", title, fmtAtJa(s.At, d.sh.loc), day)
 	fmt.Fprintf(&e, "This is where our response to %s stands as of %s (day %d).\n", title, at, day)
 	writeRecallSection(&j, &e, s, yesterday, "\n■ 誤って送付した先（%d件）への削除のお願い（前日比）\n")
 	if len(s.Obligations) > 0 {
@@ -371,7 +386,7 @@ func (d *dailyReport) composePublic(day int, s DailySnapshot, yesterday *DailySn
 			state, stateEn := "準備中", "in preparation"
 			switch {
 			case !ob.FiledAt.IsZero():
-				state, stateEn = "提出済み（"+fmtAt(ob.FiledAt, d.sh.loc)+"）", "filed "+fmtAt(ob.FiledAt, d.sh.loc)
+				state, stateEn = "提出済み（"+fmtAtJa(ob.FiledAt, d.sh.loc)+"）", "filed "+fmtAt(ob.FiledAt, d.sh.loc)
 			case ob.State == ObligationNotRequired:
 				state, stateEn = "不要と判断", "decided not required"
 			}
@@ -390,7 +405,7 @@ func (d *dailyReport) composePublic(day int, s DailySnapshot, yesterday *DailySn
 		fmt.Fprintf(&e, "\nMeasures to stop the harm spreading: %d of %d done\n", done, len(s.Tasks))
 	}
 	if s.Prevention != "" {
-		fmt.Fprintf(&j, "\n■ 原因分析・再発防止策の報告: %s\n", s.Prevention)
+		fmt.Fprintf(&j, "\n■ 原因分析・再発防止策の報告: %s\n", d.preventionJa(s))
 		fmt.Fprintf(&e, "\nRoot-cause and prevention report: %s\n", s.Prevention)
 	}
 	j.WriteString("\n■ 前回のご報告からの変化\n")

@@ -583,13 +583,17 @@ func TestDailyReport_ReachesTheAffectedThroughABroadcast(t *testing.T) {
 	require.NoError(t, err, "a title with {{ is text, not an action")
 	require.Equal(t, "会員情報ファイルの誤送信 {{.Secret}} に関するご報告（第2日）", subject)
 	for _, want := range []string{
-		"会員情報ファイルの誤送信 {{.Secret}} について、2026-11-17 18:00 JST 時点の対応状況をご報告いたします（第2日）。",
+		"会員情報ファイルの誤送信 {{.Secret}} について、2026年11月17日(火) 18:00 時点の対応状況をご報告いたします（第2日）。",
 		"■ 被害拡大防止の措置: 4 件中 0 件完了",
+		"■ 原因分析・再発防止策の報告: 期限 2027年1月15日(金) 09:00",
 		"■ 前回のご報告からの変化\n・変化なし\n",
 		"電話: 0120-000-000（平日10〜17時）",
 		"（受付番号: " + noticeIncidentID + "）",
 	} {
 		require.Contains(t, body, want)
+	}
+	for _, english := range []string{"due ", "JST", "filed "} {
+		require.NotContains(t, body, english, "a Japanese report has no English fragments")
 	}
 	for _, internal := range []string{"incident-lead", "送信を止め"} {
 		require.NotContains(t, body, internal, "task owners and titles stay with the staff")

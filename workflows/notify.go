@@ -155,6 +155,15 @@ func fmtAt(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04 MST")
 }
 
+// fmtAtJa formats an instant for a Japanese sentence, in loc:
+// 「2026年12月11日(金) 23:59」.
+func fmtAtJa(t time.Time, loc *time.Location) string {
+	if s := timefmt.At(t, loc, timefmt.Japanese); s != "" {
+		return s
+	}
+	return "-"
+}
+
 // leftNote says how long until t, or how late, in words and in brackets
 // (「（残り4日3時間）」, " (4 days 3 hours left)"); nothing for a deadline
 // without a date.

@@ -13,6 +13,7 @@ import (
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/record"
 	"github.com/breachflow/breachflow/internal/reports"
+	"github.com/breachflow/breachflow/internal/timefmt"
 	"github.com/breachflow/breachflow/runbooks/regimes"
 )
 
@@ -310,7 +311,7 @@ func (o *obligation) fire(ctx workflow.Context, now time.Time) {
 		o.lastOverdue = now
 		o.queue(record.Entry{At: now, Kind: record.KindOverdue, Summary: fmt.Sprintf("%s: nothing filed by %s", o.label(), fmtAt(due, o.loc))},
 			staffNotice{summary: "overdue", subject: "OVERDUE: " + o.ob.ID, slack: true, roles: o.escalateRoles(), text: bilingual(
-				fmt.Sprintf("🚨 期限超過: %s は %s までに提出されていません。直ちに提出し、提出を記録してください。", o.label(), fmtAt(due, o.loc)),
+				fmt.Sprintf("🚨 期限超過: %s は %s までに提出されていません。直ちに提出し、提出を記録してください。", o.label(), fmtAtJa(due, o.loc)),
 				fmt.Sprintf("🚨 OVERDUE: %s was due %s and nothing is recorded as filed. File it now and record the filing.", o.label(), fmtAt(due, o.loc)))})
 	case escalated || again:
 		if o.status.State == ObligationOverdue {
@@ -489,9 +490,10 @@ func (o *obligation) recordFiling(ctx workflow.Context, f RecordFiling) (Obligat
 	}
 	o.status.Filing = &rec
 	o.status.State = ObligationFiled
-	late := ""
+	late, lateJa := "", ""
 	if rec.Late {
-		late = fmt.Sprintf(", %s after the deadline %s", rec.Lateness, fmtAt(rec.Due, o.loc))
+		late = fmt.Sprintf(", %s (the deadline was %s)", timefmt.Late(rec.Lateness, timefmt.English), fmtAt(rec.Due, o.loc))
+		lateJa = fmt.Sprintf("。期限（%s）から%s", fmtAtJa(rec.Due, o.loc), timefmt.Late(rec.Lateness, timefmt.Japanese))
 	}
 	if o.status.Proposal != nil {
 		o.log(record.Entry{At: now, Kind: record.KindNotRequiredRefuse, Actor: f.By, Summary: o.label() + ": the \"not required\" proposal is superseded by the filing"})
@@ -500,7 +502,7 @@ func (o *obligation) recordFiling(ctx workflow.Context, f RecordFiling) (Obligat
 	o.queue(record.Entry{At: now, Kind: record.KindFiled, Actor: f.By, Reference: f.Reference,
 		Summary: fmt.Sprintf("%s: filed %s via %s%s", o.label(), fmtAt(f.FiledAt, o.loc), f.Channel, late)},
 		staffNotice{summary: "filed", subject: "Filed: " + o.ob.ID, slack: true, roles: o.notifyRoles(), text: bilingual(
-			fmt.Sprintf("✅ 提出済み: %s — %s に %s で提出（受付番号 %s、記録 %s）%s", o.label(), fmtAt(f.FiledAt, o.loc), f.Channel, f.Reference, f.By, late),
+			fmt.Sprintf("✅ 提出済み: %s — %s に %s で提出（受付番号 %s、記録 %s）%s", o.label(), fmtAtJa(f.FiledAt, o.loc), f.Channel, f.Reference, f.By, lateJa),
 			fmt.Sprintf("✅ Filed: %s — %s via %s (reference %s, recorded by %s)%s", o.label(), fmtAt(f.FiledAt, o.loc), f.Channel, f.Reference, f.By, late))})
 	return o.status, nil
 }

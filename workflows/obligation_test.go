@@ -280,6 +280,12 @@ func TestObligation_OverdueIsEscalatedAndTheLatenessIsRecordedForGood(t *testing
 	require.True(t, st.Filing.Late)
 	require.Equal(t, 38*time.Hour, st.Filing.Lateness)
 	require.Equal(t, overdue.Missed, st.Missed, "the missed deadline stays in the record after filing")
+	for _, e := range st.Timeline {
+		if e.Kind == record.KindFiled {
+			require.Contains(t, e.Summary, "1 day 14 hours late", "lateness in words")
+			require.NotContains(t, e.Summary, "38h0m0s")
+		}
+	}
 }
 
 func TestObligation_DeadlineMovedByTheIncidentIsRecordedWithItsReason(t *testing.T) {

@@ -316,6 +316,12 @@ func (r *response) situation(ctx workflow.Context) reports.Situation {
 func (r *response) dailySnapshot() DailySnapshot {
 	s := DailySnapshot{Obligations: r.obligations.summaries(), Tasks: r.tasks.statuses(),
 		Facts: factsKey(r.carry.Facts), Prevention: r.closing.state()}
+	if !r.closing.due.IsZero() {
+		s.PreventionDue = r.closing.due
+		if rep := r.closing.carry.Report; rep != nil {
+			s.PreventionSubmitted = rep.SubmittedAt
+		}
+	}
 	if c := r.hooks.recall(); c != nil {
 		rc := *c
 		s.Recall = &rc

@@ -442,10 +442,10 @@ func TestDailyReport_DailyForAWeekThenOnlyWhenSomethingChanged(t *testing.T) {
 	day7 := h.messages("slack", "第7日")
 	require.Len(t, day7, 1)
 	for _, want := range []string{
-		"【日次報告】INC-20261112-SEED00 会員情報ファイルの誤送信 — 第7日（2026-11-18 18:00 JST 時点）",
+		"【日次報告】INC-20261112-SEED00 会員情報ファイルの誤送信 — 第7日（2026年11月18日(水) 18:00 時点）",
 		"・依頼済み 53（+0）", "・電話で削除確認 53（+0）", "・メールで削除確認 52（+1）", "・確認完了 52（+1）",
-		"・JP-APPI/preliminary 速報 (preliminary report) → 個人情報保護委員会 (PPC): 提出済み、提出 2026-11-13 10:30 JST",
-		"・JP-APPI/final 確報 (final report) → 個人情報保護委員会 (PPC): 下書き済み、期限 2026-12-11 23:59 JST（残り23日6時間）",
+		"・JP-APPI/preliminary 速報 (preliminary report) → 個人情報保護委員会 (PPC): 提出済み、提出 2026年11月13日(金) 10:30",
+		"・JP-APPI/final 確報 (final report) → 個人情報保護委員会 (PPC): 下書き済み、期限 2026年12月11日(金) 23:59（残り23日6時間）",
 		"■ 初動対応タスク: 完了 4 / 4",
 		"■ 前回の報告からの変化\n・メールで削除確認 +1\n・確認完了 +1\n",
 		"[Daily report] INC-20261112-SEED00 会員情報ファイルの誤送信 — day 7 (as of 2026-11-18 18:00 JST)",
