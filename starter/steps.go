@@ -244,7 +244,11 @@ func runStep(ctx context.Context, st step, s *session) error {
 	defer cancel()
 	err = st(ctx, s)
 	var refused *incidents.Refused
-	if errors.As(err, &refused) && strings.HasPrefix(refused.Reason, "there is no ") {
+	var notFound *incidents.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		notFound.Hint = knownIDs(ctx, s.c, notFound.WorkflowID)
+	case errors.As(err, &refused) && strings.HasPrefix(refused.Reason, "there is no "):
 		if known := knownIDs(ctx, s.c, refused.WorkflowID); known != "" {
 			refused.Reason += "; " + known
 		}

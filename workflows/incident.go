@@ -77,6 +77,7 @@ type incident struct {
 	pendingStarts int
 	dirty         bool
 	closed        *CloseIncident
+	closedAt      time.Time
 	lastDetails   string
 	// posting is the thread reply being posted, taken from the queue.
 	posting string
@@ -149,7 +150,7 @@ func (i *incident) setup(ctx workflow.Context) error {
 	}
 	if err := setUpdate(ctx, UpdateCloseIncident,
 		func(ctx workflow.Context, req CloseIncident) (IncidentStatus, error) {
-			i.closed = &req
+			i.closed, i.closedAt = &req, workflow.Now(ctx)
 			return i.status(), nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(req CloseIncident) error {
@@ -157,7 +158,7 @@ func (i *incident) setup(ctx workflow.Context) error {
 				return fmt.Errorf("closing an incident needs who closes it and why")
 			}
 			if i.closed != nil {
-				return fmt.Errorf("incident %s is already closed", i.in.IncidentID)
+				return fmt.Errorf("incident %s is already %s: nothing more can be recorded on it", i.in.IncidentID, i.closure().Text())
 			}
 			if ids := i.inProgress(); len(ids) > 0 && !req.StopRecalls {
 				return fmt.Errorf("%d recipient(s) are still being asked to delete the data (%s): close each with a reason (starter recipient close), "+
@@ -749,10 +750,19 @@ func (i *incident) confirmRule() string {
 	return strings.Join(parts, " and ")
 }
 
+// closure is the incident's close; nil while open.
+func (i *incident) closure() *Closure {
+	if i.closed == nil {
+		return nil
+	}
+	return &Closure{By: i.closed.By, Reason: i.closed.Reason, At: i.closedAt, Zone: i.resp.sh.loc.String()}
+}
+
 func (i *incident) status() IncidentStatus {
 	s := IncidentStatus{
 		IncidentID: i.in.IncidentID, Runbook: i.in.Runbook.Runbook.ID, RunbookSHA256: i.in.Runbook.SHA256,
 		Title: i.resp.facts().Title, Facts: i.resp.facts(), Phase: i.carry.Phase, DeclaredAt: i.in.DeclaredAt, Recall: i.carry.Counts,
+		Closed: i.closure(),
 		Unreachable: []string{},
 		Obligations: i.resp.obligationSummaries(), Tasks: i.resp.taskStatuses(), Prevention: i.resp.prevention(),
 	}

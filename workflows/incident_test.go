@@ -95,6 +95,11 @@ func TestIncident_EveryRecipientIsRecalledAndCountedExactly(t *testing.T) {
 	require.Equal(t, workflows.RecallCounts{Total: n, Requested: n, EmailConfirmed: n - 1, Confirmed: n - 1, Unreachable: 1}, res.Status.Recall,
 		"the one who never confirmed ends unreachable, not lost")
 	require.Equal(t, []string{"R00053"}, res.Status.Unreachable)
+	// Who closed it, when (in the incident's zone) and why: what a step
+	// after the close is told.
+	require.NotNil(t, res.Status.Closed)
+	require.Equal(t, "U1", res.Status.Closed.By)
+	require.Regexp(t, `^closed at \d{4}-\d{2}-\d{2} \d{2}:\d{2} JST by U1 \(all confirmed\)$`, res.Status.Closed.Text())
 
 	// The Temporal UI shows a manager, without scrolling, how many are
 	// confirmed under the runbook's rule and who is unreachable.

@@ -10,10 +10,12 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/recipients"
+	"github.com/breachflow/breachflow/internal/timefmt"
 	"github.com/breachflow/breachflow/runbooks"
 )
 
@@ -118,13 +120,15 @@ const (
 // IncidentStatus is the answer to QueryStatus on an Incident. Its JSON field
 // names are stable: other tools read them (`starter status --json`).
 type IncidentStatus struct {
-	IncidentID    string       `json:"incident_id"`
-	Runbook       string       `json:"runbook"`
-	RunbookSHA256 string       `json:"runbook_sha256"`
-	Title         string       `json:"title"`
-	Phase         string       `json:"phase"`
-	DeclaredAt    time.Time    `json:"declared_at"`
-	Recall        RecallCounts `json:"recall"`
+	IncidentID    string    `json:"incident_id"`
+	Runbook       string    `json:"runbook"`
+	RunbookSHA256 string    `json:"runbook_sha256"`
+	Title         string    `json:"title"`
+	Phase         string    `json:"phase"`
+	DeclaredAt    time.Time `json:"declared_at"`
+	// Closed says who closed the incident, when and why, once closed.
+	Closed *Closure     `json:"closed,omitempty"`
+	Recall RecallCounts `json:"recall"`
 	// SinceYesterday is the day-over-day change of each count, as of the
 	// last daily boundary (the daily report's hour) at DayBoundaryAt,
 	// against the boundary a day before; nil before the first boundary.
@@ -164,6 +168,21 @@ type RecallCounts struct {
 	Confirmed        int `json:"confirmed"`
 	Unreachable      int `json:"unreachable"`
 	ClosedByOperator int `json:"closed_by_operator"`
+}
+
+// Closure is an incident's close: who, why, when (At, shown in Zone, the
+// incident's IANA zone).
+type Closure struct {
+	By     string    `json:"by"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+	Zone   string    `json:"zone"`
+}
+
+// Text is the closure for a person: "closed at 2026-12-07 23:59 JST by
+// U0LEAD (all confirmed)".
+func (c Closure) Text() string {
+	return fmt.Sprintf("closed at %s by %s (%s)", timefmt.At(c.At, timefmt.Zone(c.Zone), timefmt.English), c.By, c.Reason)
 }
 
 // CloseIncident is the UpdateCloseIncident payload.

@@ -235,7 +235,7 @@ email:
 	}
 	waitEnded(ctx, t, s, workflows.RecallWorkflowID(id, bounced))
 	cli.refused(ctx, workflows.RecallWorkflowID(id, bounced)+" has ended (closed_by_operator)", "recipient", "close", id, bounced, "--reason", "again")
-	cli.refused(ctx, "there is no running workflow "+workflows.RecallWorkflowID(id, "R09999"), "recipient", "confirm", id, "R09999")
+	cli.notFound(ctx, workflows.RecallWorkflowID(id, "R09999")+"; incident "+id+"'s recipients are R00001 to R", "recipient", "confirm", id, "R09999")
 
 	// The facts change; the others stay.
 	cli.ok(ctx, nil, "facts", "change", id, "--persons", "6", "--reason", "one more subscriber found in the logs")

@@ -44,11 +44,17 @@ func (r *Refused) Unwrap() error { return r.err }
 // mistyped ID, not a refusal by a workflow.
 type NotFound struct {
 	WorkflowID string
-	err        error
+	// Hint names the IDs that do exist, when the caller can tell.
+	Hint string
+	err  error
 }
 
 func (n *NotFound) Error() string {
-	return "no incident, recipient, obligation, notice or letter has the ID " + n.WorkflowID + " (check it against `starter status INCIDENT_ID` or the Temporal UI)"
+	msg := "no incident, recipient, obligation, notice or letter has the ID " + n.WorkflowID
+	if n.Hint != "" {
+		return msg + "; " + n.Hint
+	}
+	return msg + " (check it against `starter status INCIDENT_ID` or the Temporal UI)"
 }
 
 // Unwrap returns the Temporal error behind it.
@@ -71,7 +77,11 @@ func Update(ctx context.Context, c Updater, workflowID, name string, arg, result
 		if r := refusal(workflowID, name, err); r != nil {
 			var nf *serviceerror.NotFound
 			if errors.As(err, &nf) {
-				if state := endedState(ctx, c, workflowID); state != "" {
+				state, absent := endedState(ctx, c, workflowID)
+				if absent {
+					return &NotFound{WorkflowID: workflowID, err: err}
+				}
+				if state != "" {
 					r.Reason = workflowID + " has ended (" + state + "): nothing more can be recorded on it"
 				}
 			}
@@ -126,12 +136,19 @@ type describer interface {
 // (or phase) from its status query, after how it closed when that was not
 // a normal completion ("failed, last state awaiting_mailing"); "" when it
 // cannot be told.
-func endedState(ctx context.Context, c Updater, workflowID string) string {
+// absent reports that the workflow was never started (Temporal knows no
+// execution with that ID): a wrong ID, not an ended workflow.
+func endedState(ctx context.Context, c Updater, workflowID string) (state string, absent bool) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	closed := ""
 	if d, ok := c.(describer); ok {
-		if resp, err := d.DescribeWorkflowExecution(ctx, workflowID, ""); err == nil {
+		resp, err := d.DescribeWorkflowExecution(ctx, workflowID, "")
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return "", true
+		}
+		if err == nil {
 			switch st := resp.GetWorkflowExecutionInfo().GetStatus(); st {
 			case enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
 			default:
@@ -140,21 +157,25 @@ func endedState(ctx context.Context, c Updater, workflowID string) string {
 		}
 	}
 	var st struct {
-		State string `json:"state"`
-		Phase string `json:"phase"`
+		State  string             `json:"state"`
+		Phase  string             `json:"phase"`
+		Closed *workflows.Closure `json:"closed"`
 	}
-	state := ""
 	if err := Query(ctx, c, workflowID, workflows.QueryStatus, &st); err == nil {
 		state = st.State
 		if state == "" {
 			state = st.Phase
 		}
+		if st.Closed != nil {
+			// An incident: who closed it, when and why.
+			state = st.Closed.Text()
+		}
 	}
 	switch {
 	case closed != "" && state != "":
-		return closed + ", last state " + state
+		return closed + ", last state " + state, false
 	case closed != "":
-		return closed
+		return closed, false
 	}
-	return state
+	return state, false
 }

@@ -95,7 +95,7 @@ func TestNoForbiddenForms(t *testing.T) {
 		time.Date(2026, 4, 4, 14, 59, 0, 0, time.UTC), // Lord Howe's half hour
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for range 2000 {
+	for range 400 {
 		edges = append(edges, time.Unix(r.Int64N(4_000_000_000)-1_000_000_000, 0))
 	}
 	for _, a := range edges {
