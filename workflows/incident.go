@@ -762,7 +762,7 @@ func (i *incident) status() IncidentStatus {
 	s := IncidentStatus{
 		IncidentID: i.in.IncidentID, Runbook: i.in.Runbook.Runbook.ID, RunbookSHA256: i.in.Runbook.SHA256,
 		Title: i.resp.facts().Title, Facts: i.resp.facts(), Phase: i.carry.Phase, DeclaredAt: i.in.DeclaredAt, Recall: i.carry.Counts,
-		Closed: i.closure(),
+		Closed:      i.closure(),
 		Unreachable: []string{},
 		Obligations: i.resp.obligationSummaries(), Tasks: i.resp.taskStatuses(), Prevention: i.resp.prevention(),
 	}
