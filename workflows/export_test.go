@@ -29,3 +29,12 @@ var HandlerDescriptions = handlerDescriptions
 
 // DetailsHead is detailsHead, for a test.
 const DetailsHead = detailsHead
+
+// ComposeDailyReport writes a day's staff and public reports in loc, as
+// the incident would, for a test.
+func ComposeDailyReport(loc *time.Location, day int, s DailySnapshot) []string {
+	d := &dailyReport{title: func() string { return "会員情報ファイルの誤送信" }, sh: &crew{incidentID: "INC-20261112-SEED00", loc: loc}}
+	ja, en := d.compose(day, s, nil, nil)
+	pub := d.composePublic(day, s, nil, nil)
+	return []string{ja, en, pub.Ja, pub.En, pub.SubjectJa, pub.SubjectEn}
+}
