@@ -623,7 +623,8 @@ const detailsHead = 8
 // details are the Incident's current details in the Temporal UI: a
 // summary a manager reads at a glance (confirmed of total by the runbook's
 // rule, the unreachable, the next deadline, what is overdue, open tasks),
-// then the full tables.
+// then the full tables. Times are absolute: the details are published when
+// something changes, so a span ("2 days left") would go stale.
 func (i *incident) details(now time.Time) string {
 	c := i.carry.Counts
 	loc := i.resp.sh.loc
@@ -689,7 +690,7 @@ func (i *incident) detailsSummary(now time.Time) string {
 			continue
 		}
 		if o.State == ObligationOverdue || (!o.Due.IsZero() && !o.Due.After(now)) {
-			overdue = append(overdue, fmt.Sprintf("%s (%s)", o.Title, timefmt.Left(now, o.Due, timefmt.English)))
+			overdue = append(overdue, fmt.Sprintf("%s (was due %s)", o.Title, timefmt.Due(o.Due, loc, timefmt.English)))
 			continue
 		}
 		if next == nil || (!o.Due.IsZero() && (next.Due.IsZero() || o.Due.Before(next.Due))) {
@@ -697,11 +698,9 @@ func (i *incident) detailsSummary(now time.Time) string {
 		}
 	}
 	if next != nil {
-		due := timefmt.Due(next.Due, loc, timefmt.English)
-		if left := timefmt.Left(now, next.Due, timefmt.English); left != "" {
-			due += " (" + left + ")"
-		}
-		fmt.Fprintf(&b, "**Next deadline:** %s — %s\n", next.Title, due)
+		// Times, not spans: the details are published when something
+		// changes, and "2 days left" would go stale between.
+		fmt.Fprintf(&b, "**Next deadline:** %s — %s\n", next.Title, timefmt.Due(next.Due, loc, timefmt.English))
 	}
 	if len(overdue) > 0 {
 		fmt.Fprintf(&b, "**Overdue (%d):** %s\n", len(overdue), listed(overdue))
@@ -713,7 +712,11 @@ func (i *incident) detailsSummary(now time.Time) string {
 		}
 		item := t.ID
 		if d := timefmt.At(t.Due, loc, timefmt.English); d != "" {
-			item += " (due " + d + ")"
+			if t.Due.After(now) {
+				item += " (due " + d + ")"
+			} else {
+				item += " (overdue: was due " + d + ")"
+			}
 		}
 		tasks = append(tasks, item)
 	}

@@ -536,10 +536,20 @@ func TestDailyReport_ReachesTheAffectedThroughABroadcast(t *testing.T) {
 	r.at(on(2, 10, 0), func() { r.approveNotice(t, workflows.BroadcastWorkflowID(noticeIncidentID, 1)) })
 	r.at(on(3, 19, 0), func() { r.approveNotice(t, workflows.BroadcastWorkflowID(noticeIncidentID, 2)) })
 	var st workflows.IncidentStatus
-	r.at(on(4, 19, 0), func() { st = r.status(t) })
+	var details string
+	r.at(on(4, 19, 0), func() { st, details = r.status(t), currentDetails(t, r.env) })
 	r.closeAt(t, on(4, 20, 0))
 
 	r.env.ExecuteWorkflow(workflows.Incident, in)
+
+	// What a manager sees in the Temporal UI without scrolling: the open
+	// tasks with their due times in the incident's zone, and which are
+	// overdue.
+	lines := strings.Split(details, "\n")
+	head := strings.Join(lines[:min(len(lines), workflows.DetailsHead)], "\n")
+	require.Contains(t, head, "**Open tasks (4):** stop-sending (overdue: was due 2026-11-16 11:00 JST), ", details)
+	require.Contains(t, head, "monitor-secondary-harm (due 2026-11-23 09:00 JST)", details)
+	require.NotContains(t, details, "0001-01-01")
 
 	require.NoError(t, r.env.GetWorkflowError())
 	var outcomes []string
