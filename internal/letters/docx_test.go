@@ -125,8 +125,8 @@ func TestWordLetterReadsBackWithTheRequiredText(t *testing.T) {
 	for _, want := range []string{
 		"通知書",
 		"（個人データの利用停止及び消去の要請）",
-		"株式会社名簿センター　御中",
-		"代表取締役 名簿一郎　殿",
+		"株式会社名簿センター代表取締役 名簿一郎　殿", // one honorific, on the person
+
 		"〒160-0022　東京都新宿区新宿9-9-9",
 		"株式会社サンプル教育",
 		"代表取締役社長 見本太郎",
@@ -379,10 +379,13 @@ func TestWordLetterEscapesAndWrapsBrokerData(t *testing.T) {
 		want   []string
 	}{
 		{"XML's special characters in the name",
-			func(c *letters.CeaseAndDesist) { c.To.Name = `株式会社<名簿>&"データ"'販売'` },
+			func(c *letters.CeaseAndDesist) {
+				c.To.Representative = ""
+				c.To.Name = `株式会社<名簿>&"データ"'販売'`
+			},
 			[]string{`株式会社<名簿>&"データ"'販売'　御中`}},
 		{"markup in the name stays text",
-			func(c *letters.CeaseAndDesist) { c.To.Name = `</w:t></w:r><w:r><w:t>注入` },
+			func(c *letters.CeaseAndDesist) { c.To.Representative = ""; c.To.Name = `</w:t></w:r><w:r><w:t>注入` },
 			[]string{`</w:t></w:r><w:r><w:t>注入　御中`}},
 		{"a CDATA end and an entity in the representative",
 			func(c *letters.CeaseAndDesist) { c.To.Representative = "代表 ]]> &amp; 一郎" },
@@ -392,11 +395,12 @@ func TestWordLetterEscapesAndWrapsBrokerData(t *testing.T) {
 			[]string{longAddress}},
 		{"a very long name",
 			func(c *letters.CeaseAndDesist) {
+				c.To.Representative = ""
 				c.To.Name = strings.Repeat("グローバル名簿データベースマーケティング", 5) + "株式会社"
 			},
 			[]string{strings.Repeat("グローバル名簿データベースマーケティング", 5) + "株式会社　御中"}},
 		{"Latin letters and an ampersand in a proper noun",
-			func(c *letters.CeaseAndDesist) { c.To.Name = "List & Data Japan株式会社" },
+			func(c *letters.CeaseAndDesist) { c.To.Representative = ""; c.To.Name = "List & Data Japan株式会社" },
 			[]string{"List & Data Japan株式会社　御中"}},
 	}
 	for _, tt := range tests {
@@ -502,6 +506,7 @@ func FuzzRenderWord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, address, data string) {
 		c := seed002()
 		c.To.Name, c.To.Address, c.Data = name, address, data
+		c.To.Representative = "" // the company is the addressee: 御中
 		w, err := c.RenderWord()
 		if err != nil {
 			return

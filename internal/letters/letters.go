@@ -137,10 +137,13 @@ func (c CeaseAndDesist) Paragraphs() []string {
 		Wareki(c.Date),
 		"",
 		postal(c.To.PostalCode) + c.To.Address,
-		c.To.Name + "　御中",
 	}
+	// One honorific: 御中 on the company when nobody is named, else 殿 on
+	// the person (a company and its representative never both carry one).
 	if c.To.Representative != "" {
-		p = append(p, c.To.Representative+"　殿")
+		p = append(p, c.To.Name, c.To.Representative+"　殿")
+	} else {
+		p = append(p, c.To.Name+"　御中")
 	}
 	p = append(p, "", postal(c.From.PostalCode)+c.From.Address, c.From.Name)
 	if c.From.Representative != "" {

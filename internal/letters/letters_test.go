@@ -66,8 +66,7 @@ func TestCeaseAndDesistPDFReadsBackWithTheRequiredText(t *testing.T) {
 	for _, want := range []string{
 		"通知書",
 		"個人データの利用停止及び消去の要請",
-		"株式会社名簿センター御中",
-		"代表取締役名簿一郎殿",
+		"株式会社名簿センター代表取締役名簿一郎殿", // one honorific, on the person
 		"株式会社サンプル教育",
 		"令和8年7月8日",
 		"INC-20260626-BRK002/broker/B003",
@@ -198,5 +197,29 @@ func TestRenderingIsReproducible(t *testing.T) {
 	}
 	if a.SHA256 != b.SHA256 {
 		t.Fatalf("two renderings differ: %s vs %s", a.SHA256, b.SHA256)
+	}
+}
+
+// A letter carries one honorific, as a Japanese business letter does:
+// 御中 on the company when nobody is named, 殿 on the named person alone
+// (never 御中 and 殿 on the same addressee).
+func TestAddresseeCarriesOneHonorific(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		representative string
+		want, never    string
+	}{
+		{"a named representative", "代表取締役 名簿一郎", "代表取締役 名簿一郎　殿", "御中"},
+		{"the company alone", "", "株式会社名簿センター　御中", "殿"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := seed002()
+			c.To.Representative = tc.representative
+			text := strings.Join(c.Paragraphs(), "\n")
+			head := text[:strings.Index(text, c.From.Name)] // the addressee block
+			if !strings.Contains(head, tc.want) || strings.Contains(head, tc.never) {
+				t.Errorf("addressee block:\n%s\nwant %q and no %q", head, tc.want, tc.never)
+			}
+		})
 	}
 }
