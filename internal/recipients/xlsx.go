@@ -135,16 +135,11 @@ func (p *partScan) feed(buf []byte) error {
 	for len(buf) > 0 {
 		switch {
 		case !p.inTag:
-			i := bytes.IndexByte(buf, '<')
-			if i < 0 {
-				p.run += len(buf)
-				return p.checkRun()
-			}
-			p.run += i
-			if err := p.checkRun(); err != nil {
+			rest, found, err := p.skipTo(buf, '<')
+			if err != nil || !found {
 				return err
 			}
-			buf = buf[i+1:]
+			buf = rest
 			p.run, p.inTag, p.named, p.tag, p.long = 0, true, false, p.tag[:0], false
 		case !p.named:
 			b := buf[0]
@@ -168,20 +163,28 @@ func (p *partScan) feed(buf []byte) error {
 				p.long = true
 			}
 		default:
-			i := bytes.IndexByte(buf, '>')
-			if i < 0 {
-				p.run += len(buf)
-				return p.checkRun()
-			}
-			p.run += i
-			if err := p.checkRun(); err != nil {
+			rest, found, err := p.skipTo(buf, '>')
+			if err != nil || !found {
 				return err
 			}
-			buf = buf[i+1:]
+			buf = rest
 			p.run, p.inTag = 0, false
 		}
 	}
 	return nil
+}
+
+// skipTo counts the bytes before c into the current run and returns what
+// follows c; found is false when buf ends first (the run goes on into the
+// next buffer).
+func (p *partScan) skipTo(buf []byte, c byte) (rest []byte, found bool, err error) {
+	i := bytes.IndexByte(buf, c)
+	if i < 0 {
+		p.run += len(buf)
+		return nil, false, p.checkRun()
+	}
+	p.run += i
+	return buf[i+1:], true, p.checkRun()
 }
 
 func (p *partScan) checkRun() error {
