@@ -399,21 +399,15 @@ var broadcastNoun = noun{name: "broadcast", about: "the notice to everyone affec
 			list := fs.String("list", "", "the people to notify: a CSV/XLSX file, or a stored list's sha256:REF (default: the incident's affected list)")
 			lang := fs.String("lang", "", "the notice's language, ja (default) or en")
 			reason := fs.String("reason", "", "why it is sent")
-			var items activities.NoticeItems
-			fs.StringVar(&items.Summary, "summary", "", "what happened (概要)")
-			dataItems := fs.String("data-items", "", "comma-separated data items that leaked (個人データの項目)")
-			fs.StringVar(&items.Cause, "cause", "", "the cause (原因)")
-			fs.StringVar(&items.SecondaryHarm, "secondary-harm", "", "secondary harm, or its risk (二次被害)")
-			fs.StringVar(&items.Other, "other", "", "other useful information (その他)")
+			items := noticeItemFlags(fs)
 			return func(_ *session, a []string) (step, error) {
 				if *lang != "" && *lang != "ja" && *lang != "en" {
 					return nil, fmt.Errorf("--lang %q: want ja or en", *lang)
 				}
-				items.DataItems = splitList(*dataItems)
 				return func(ctx context.Context, s *session) error {
 					in := workflows.StartBroadcast{By: s.by, Lang: *lang, Reason: *reason}
-					if items.Summary != "" || len(items.DataItems) > 0 || items.Cause != "" || items.SecondaryHarm != "" || items.Other != "" {
-						in.Items = &items
+					if given, ok := items.given(); ok {
+						in.Items = &given
 					}
 					if *list != "" {
 						ref, err := listRef(ctx, *list)
@@ -515,12 +509,7 @@ var broadcastNoun = noun{name: "broadcast", about: "the notice to everyone affec
 		define: func(fs *flag.FlagSet) func(*session, []string) (step, error) {
 			reason := fs.String("reason", "", "why it is revised (for example: the leak check refused the summary)")
 			list := fs.String("list", "", "the people to notify instead: a CSV/XLSX file, or a stored list's sha256:REF")
-			var items activities.NoticeItems
-			fs.StringVar(&items.Summary, "summary", "", "what happened (概要)")
-			dataItems := fs.String("data-items", "", "comma-separated data items that leaked (個人データの項目)")
-			fs.StringVar(&items.Cause, "cause", "", "the cause (原因)")
-			fs.StringVar(&items.SecondaryHarm, "secondary-harm", "", "secondary harm, or its risk (二次被害)")
-			fs.StringVar(&items.Other, "other", "", "other useful information (その他)")
+			items := noticeItemFlags(fs)
 			return func(_ *session, a []string) (step, error) {
 				n, err := broadcastN(a[1])
 				if err != nil {
@@ -529,8 +518,7 @@ var broadcastNoun = noun{name: "broadcast", about: "the notice to everyone affec
 				if err := required("reason", *reason); err != nil {
 					return nil, err
 				}
-				items.DataItems = splitList(*dataItems)
-				changed := items.Summary != "" || len(items.DataItems) > 0 || items.Cause != "" || items.SecondaryHarm != "" || items.Other != ""
+				given, changed := items.given()
 				if !changed && *list == "" {
 					return nil, fmt.Errorf("nothing to revise: give the items to change (--summary, --data-items, --cause, --secondary-harm, --other) or --list")
 				}
@@ -542,7 +530,7 @@ var broadcastNoun = noun{name: "broadcast", about: "the notice to everyone affec
 						if err := incidents.Query(ctx, s.c, wid, workflows.QueryStatus, &st); err != nil {
 							return err
 						}
-						merged := mergeItems(st.Items, items)
+						merged := mergeItems(st.Items, given)
 						in.Items = &merged
 					}
 					if *list != "" {
@@ -587,6 +575,31 @@ var broadcastNoun = noun{name: "broadcast", about: "the notice to everyone affec
 		},
 	},
 }}
+
+// itemFlags are a notice's Rule 10 items as flags, shared by `broadcast
+// start` and `broadcast revise`.
+type itemFlags struct {
+	items     activities.NoticeItems
+	dataItems *string
+}
+
+func noticeItemFlags(fs *flag.FlagSet) *itemFlags {
+	f := &itemFlags{}
+	fs.StringVar(&f.items.Summary, "summary", "", "what happened (概要)")
+	f.dataItems = fs.String("data-items", "", "comma-separated data items that leaked (個人データの項目)")
+	fs.StringVar(&f.items.Cause, "cause", "", "the cause (原因)")
+	fs.StringVar(&f.items.SecondaryHarm, "secondary-harm", "", "secondary harm, or its risk (二次被害)")
+	fs.StringVar(&f.items.Other, "other", "", "other useful information (その他)")
+	return f
+}
+
+// given returns the items given on the command line; ok is false when
+// none was.
+func (f *itemFlags) given() (activities.NoticeItems, bool) {
+	it := f.items
+	it.DataItems = splitList(*f.dataItems)
+	return it, it.Summary != "" || len(it.DataItems) > 0 || it.Cause != "" || it.SecondaryHarm != "" || it.Other != ""
+}
 
 // mergeItems is cur with the items given in change replacing theirs.
 func mergeItems(cur, change activities.NoticeItems) activities.NoticeItems {
